@@ -1,0 +1,142 @@
+/** Shared data shapes of the engine. Plain data: no methods, no I/O. */
+
+/** One `.sql` file on disk, already decoded (BOM dropped). */
+export interface SourceFile {
+  /** Path as given/resolved (used in messages). */
+  path: string
+  /** Base name, e.g. `001_create_users.up.sql`. */
+  file: string
+  /** UTF-8 text with the BOM removed. */
+  content: string
+}
+
+/** An up file and (maybe) its down file, paired by version. */
+export interface MigrationFile {
+  version: number
+  /** File stem without direction, e.g. `001_create_users`; what the tables store. */
+  name: string
+  /** The part after `NNN_`, e.g. `create_users`. */
+  description: string
+  up: SourceFile
+  down?: SourceFile
+  /** SHA-256 (lowercase hex) of the up file, CRLF -> LF (SPEC 3). */
+  checksum: string
+}
+
+/** A non-fatal remark about the directory (lint/verify show these as warnings). */
+export interface Warning {
+  file: string
+  message: string
+}
+
+/** The result of reading a migrations directory. */
+export interface Source {
+  dir: string
+  migrations: MigrationFile[]
+  warnings: Warning[]
+}
+
+/** A row of `migration_records` (duplicates of one version collapsed). */
+export interface AppliedRow {
+  version: number
+  name: string
+  appliedAt: Date
+  checksum: string
+}
+
+export type MigrationState = 'applied' | 'pending' | 'modified' | 'missing'
+
+export interface StatusEntry {
+  version: number
+  name: string
+  state: MigrationState
+  /** ISO timestamp for applied migrations, null for pending ones. */
+  appliedAt: string | null
+  /** The checksum recorded when applied (or the file's, when pending). */
+  checksum: string
+  /** The file's current checksum when it differs from the recorded one. */
+  fileChecksum?: string
+  hasDown: boolean
+}
+
+export interface StatusResult {
+  service: string
+  currentVersion: number
+  pending: number
+  migrations: StatusEntry[]
+}
+
+/** One planned step; also the `--dry-run` output. */
+export interface PlanStep {
+  version: number
+  name: string
+  direction: 'up' | 'down'
+  file: string
+  transactional: boolean
+  checksum: string
+  sql: string
+}
+
+export interface MigrationResult {
+  version: number
+  name: string
+  direction: 'up' | 'down'
+  /** 'skipped': another runner applied/rolled it back while we waited. */
+  status: 'applied' | 'rolled-back' | 'skipped'
+  durationMs: number
+}
+
+export interface RunResult {
+  service: string
+  direction: 'up' | 'down'
+  dryRun: boolean
+  plan: PlanStep[]
+  results: MigrationResult[]
+  /** Version recorded in schema_versions after the run (0 when none). */
+  currentVersion: number
+  warnings: string[]
+}
+
+export type FindingKind =
+  | 'modified'
+  | 'missing-file'
+  | 'out-of-order'
+  | 'missing-down'
+  | 'bad-name'
+  | 'duplicate-record'
+
+export interface Finding {
+  kind: FindingKind
+  severity: 'error' | 'warning'
+  version?: number
+  file?: string
+  message: string
+}
+
+export interface VerifyResult {
+  service: string
+  ok: boolean
+  findings: Finding[]
+}
+
+/**
+ * Progress leaves the engine as events; the CLI turns them into log lines,
+ * a spinner or JSON lines. The engine never prints.
+ */
+export type MigrateEvent =
+  | { type: 'start'; service: string; direction: 'up' | 'down'; dryRun: boolean }
+  | { type: 'plan'; service: string; direction: 'up' | 'down'; count: number; steps: PlanStep[] }
+  | { type: 'lock-wait'; service: string; holder: LockHolder | null }
+  | { type: 'lock-acquired'; service: string; waitedMs: number }
+  | { type: 'migration-start'; service: string; index: number; total: number; step: PlanStep }
+  | { type: 'migration-done'; service: string; index: number; total: number; result: MigrationResult }
+  | { type: 'warning'; service: string; message: string }
+  | { type: 'connect-wait'; target: string; reason: string; elapsedMs: number }
+  | { type: 'done'; service: string; direction: 'up' | 'down'; applied: number; currentVersion: number }
+
+export interface LockHolder {
+  pid: number
+  applicationName: string
+  since: string | null
+  clientAddr: string | null
+}
