@@ -1,0 +1,4 @@
+CREATE FUNCTION begin() RETURNS int LANGUAGE sql AS 'select 1';
+SELECT 2;
+CREATE FUNCTION h(begin int) RETURNS int LANGUAGE sql RETURN begin;
+SELECT 3;

@@ -1,0 +1,8 @@
+-- windows file
+SELECT 1;
+SELECT 'two
+lines';
+
+  SELECT $$
+;
+$$;

@@ -1,0 +1,3 @@
+SELECT 1;
+\connect other_db
+SELECT 2;

@@ -1,0 +1,2 @@
+SELECT format('CREATE TABLE %I ()', n) FROM names
+\gexec

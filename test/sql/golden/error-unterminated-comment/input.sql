@@ -1,0 +1,2 @@
+SELECT 1; /* outer /* inner */ still open
+SELECT 2;

@@ -1,0 +1,6 @@
+-- golang-migrate style
+BEGIN;
+CREATE TABLE t (a int);
+INSERT INTO t VALUES (1);
+COMMIT;
+-- end
