@@ -46,6 +46,11 @@ export class MigrateError extends Error {
   readonly exitCode: ExitCode
   /** Extra one-line facts shown under the message (server detail, hint, ...). */
   readonly details: string[]
+  /**
+   * Set on a failure during a run: the migrations that did complete before
+   * it (goose's PartialError). They stay applied.
+   */
+  completed?: import('./types.js').MigrationResult[]
 
   constructor(code: ErrorCode, message: string, opts: { exitCode?: ExitCode; cause?: unknown; details?: string[] } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })

@@ -10,6 +10,12 @@ export interface SourceFile {
   content: string
 }
 
+/** A file known by name whose content has not been read yet. */
+export interface FileRef {
+  path: string
+  file: string
+}
+
 /** An up file and (maybe) its down file, paired by version. */
 export interface MigrationFile {
   version: number
@@ -18,7 +24,8 @@ export interface MigrationFile {
   /** The part after `NNN_`, e.g. `create_users`. */
   description: string
   up: SourceFile
-  down?: SourceFile
+  /** The down file, read only when a rollback needs it (startup path stays cheap). */
+  down?: FileRef
   /** SHA-256 (lowercase hex) of the up file, CRLF -> LF (SPEC 3). */
   checksum: string
 }
@@ -34,6 +41,12 @@ export interface Source {
   dir: string
   migrations: MigrationFile[]
   warnings: Warning[]
+  /**
+   * Problems that make the directory unusable (duplicates, orphan downs,
+   * versions out of range, undecodable files). `up`/`down` refuse to run
+   * when any exist; `verify` reports them.
+   */
+  problems: import('./errors.js').FileProblem[]
 }
 
 /** A row of `migration_records` (duplicates of one version collapsed). */

@@ -1,0 +1,92 @@
+/**
+ * Normalises argv before cac sees it:
+ * - the old Go tool's form (`-action=up -service=x -dry-run -description="..."`,
+ *   also with `--` or a space instead of `=`) becomes `up --service x --dry-run ...`;
+ * - values of value-taking flags are shielded from mri's number coercion
+ *   (`--dir 001` must stay "001", not become 1) with a marker that
+ *   `optionString` strips again.
+ * Throws ConfigError for a value flag without a value.
+ */
+import { ConfigError } from '../errors.js'
+
+/** Flags that take a value. Everything else long is boolean. */
+export const VALUE_FLAGS = new Set([
+  'action',
+  'dir',
+  'service',
+  'database-url',
+  'description',
+  'to',
+  'steps',
+  'wait',
+  'timeout',
+  'lock-timeout',
+  'tracking-schema',
+  'format',
+  'from',
+])
+
+/** Go's flag package accepts `-flag=true|false` for booleans. */
+const GO_BOOL = /^(true|false|1|0|t|f|TRUE|FALSE|True|False)$/
+
+const MARK = '\u0001'
+
+export interface NormalizedArgv {
+  args: string[]
+  /** The command given with -action, if any (legacy form). */
+  legacyAction?: string
+}
+
+export function normalizeArgv(argv: string[]): NormalizedArgv {
+  const out: string[] = []
+  let action: string | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') {
+      out.push(...argv.slice(i))
+      break
+    }
+    const m = /^(-{1,2})([A-Za-z][A-Za-z0-9-]*)(?:=([\s\S]*))?$/.exec(arg)
+    // Single-letter short flags (-h, -v) and plain words pass through.
+    if (!m || (m[1] === '-' && m[2]!.length === 1)) {
+      out.push(arg)
+      continue
+    }
+    const name = m[2]!.toLowerCase() === 'help' ? 'help' : m[2]!
+    let value = m[3]
+    if (VALUE_FLAGS.has(name)) {
+      if (value === undefined) {
+        const next = argv[i + 1]
+        if (next === undefined) throw new ConfigError(`--${name} needs a value`, 'USAGE')
+        value = next
+        i++
+      }
+      if (name === 'action') {
+        if (action !== undefined && action !== value) throw new ConfigError(`-action given twice (${action}, ${value})`, 'USAGE')
+        action = value
+        continue
+      }
+      out.push(`--${name}=${MARK}${value}`)
+    } else if (value !== undefined && GO_BOOL.test(value)) {
+      // `-dry-run=false` means the flag is off: leave it out.
+      if (/^(true|1|t)$/i.test(value)) out.push(`--${name}`)
+    } else {
+      out.push(value === undefined ? `--${name}` : `--${name}=${MARK}${value}`)
+    }
+  }
+  if (action !== undefined) out.unshift(action)
+  return { args: out, legacyAction: action }
+}
+
+/** The string value of an option as typed; undefined when absent. */
+export function optionString(v: unknown): string | undefined {
+  if (v === undefined || v === null || v === false) return undefined
+  const last = Array.isArray(v) ? v[v.length - 1] : v
+  const s = String(last)
+  return s.startsWith(MARK) ? s.slice(MARK.length) : s
+}
+
+/** Removes the marker from an unknown-flag name or value shown in messages. */
+export function unmark(s: string): string {
+  return s.split(MARK).join('')
+}

@@ -1,0 +1,20 @@
+import type { Context } from '../context.js'
+import { printPlan } from './plan.js'
+
+/** `up`: apply pending migrations; the log lines come from the progress renderer. */
+export default async function up(ctx: Context): Promise<number> {
+  const result = await ctx.migrator().up({
+    to: ctx.int('to', '--to'),
+    steps: ctx.int('steps', '--steps', 1),
+    allowOutOfOrder: ctx.flags.allowOutOfOrder === true,
+    strict: ctx.flags.strict === true,
+    dryRun: ctx.dryRun,
+  })
+  if (result.dryRun) printPlan(ctx, result)
+  if (ctx.out.json) ctx.out.jsonLine({ type: 'result', ...withoutSql(result) })
+  return 0
+}
+
+export function withoutSql<T extends { plan: { sql: string }[] }>(r: T): T {
+  return { ...r, plan: r.plan.map(({ sql: _sql, ...rest }) => rest) } as T
+}

@@ -1,0 +1,127 @@
+/**
+ * Flags + environment -> output settings, target directory/service, the
+ * connection, and a migrator wired to the progress renderer. Every bad value
+ * fails here, before the database is touched (exit 2).
+ */
+import { resolveConnection, type ConnectionConfig } from '../config/resolve.js'
+import { resolveTarget, type Target } from '../config/target.js'
+import { ConfigError } from '../errors.js'
+import { createMigrator, type Migrator } from '../migrator.js'
+import { optionString } from './argv.js'
+import type { Io } from './main.js'
+import { createProgress } from './progress.js'
+import { Output } from './render.js'
+import { parseDuration, parseInteger } from './values.js'
+
+/** Options as cac hands them over (values still carry argv.ts's marker). */
+export type Flags = Record<string, unknown>
+
+export interface Context {
+  command: string
+  flags: Flags
+  out: Output
+  env: Record<string, string | undefined>
+  cwd: string
+  /** The directory and service, when the command has them. */
+  target?: Target
+  dryRun: boolean
+  /** Creates the migrator (connection resolved and validated first). */
+  migrator(): Migrator
+  str(name: string): string | undefined
+  int(name: string, flag: string, min?: number): number | undefined
+  close(): Promise<void>
+}
+
+const NEEDS_DIR = new Set(['up', 'down', 'status', 'verify', 'generate', 'mark', 'repair'])
+
+export async function createContext(command: string, flags: Flags, io: Io): Promise<Context> {
+  const env = io.env
+  const str = (name: string) => optionString(flags[name])
+  const format = str('format') ?? 'text'
+  if (format !== 'text' && format !== 'github') throw new ConfigError(`--format must be text or github, got ${JSON.stringify(format)}`, 'USAGE')
+  const tty = Boolean(io.stdout.isTTY)
+  const ci = Boolean(env.CI && env.CI !== 'false' && env.CI !== '0')
+  const color =
+    flags.color !== false && !env.NO_COLOR && (env.FORCE_COLOR ? env.FORCE_COLOR !== '0' : tty && !ci) && env.TERM !== 'dumb'
+  const out = new Output({
+    json: flags.json === true,
+    quiet: flags.quiet === true,
+    verbose: flags.verbose === true,
+    color,
+    github: format === 'github',
+    stdout: io.stdout,
+    stderr: io.stderr,
+  })
+  const int = (name: string, flag: string, min = 0) => {
+    const v = str(name)
+    return v === undefined ? undefined : parseInteger(flag, v, min)
+  }
+
+  const allServices = command === 'status' && flags.all === true
+  let target: Target | undefined
+  if (NEEDS_DIR.has(command)) {
+    try {
+      target = resolveTarget({
+        dir: str('dir'),
+        service: str('service'),
+        env,
+        cwd: io.cwd,
+        allowMissingDir: command === 'generate',
+      })
+    } catch (e) {
+      // `status --all` reads only the database; a directory is optional there.
+      if (!allServices) throw e
+    }
+  }
+  out.setService(target?.service)
+
+  const dryRun = flags.dryRun === true
+  if (dryRun && !['up', 'down'].includes(command)) {
+    throw new ConfigError(`--dry-run is only for up and down, not ${command}`, 'USAGE')
+  }
+  const timeoutMs = str('timeout') === undefined ? undefined : parseDuration('--timeout', str('timeout')!)
+  const lockTimeoutMs = str('lock-timeout') === undefined ? undefined : parseDuration('--lock-timeout', str('lock-timeout')!)
+  const waitSeconds = int('wait', '--wait')
+  const trackingSchema = str('tracking-schema')
+  if (trackingSchema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(trackingSchema)) {
+    throw new ConfigError(`--tracking-schema must be a plain identifier (letters, digits, _), got ${JSON.stringify(trackingSchema)}`)
+  }
+
+  let connection: ConnectionConfig | undefined
+  if (command !== 'generate') {
+    connection = resolveConnection({ databaseUrl: str('database-url'), env })
+    out.addSecret(connection.password)
+    if (out.verbose) out.log(`Using database ${connection.display}`, 'detail')
+  }
+  const onEvent = await createProgress(out, { tty, ci })
+
+  let migrator: Migrator | undefined
+  return {
+    command,
+    flags,
+    out,
+    env,
+    cwd: io.cwd,
+    target,
+    dryRun,
+    str,
+    int,
+    migrator() {
+      return (migrator ??= createMigrator({
+        dir: target?.dir ?? io.cwd,
+        service: target?.service ?? 'link-migrate',
+        connection,
+        env,
+        trackingSchema,
+        dryRun,
+        migrationTimeout: timeoutMs,
+        lockTimeout: lockTimeoutMs,
+        waitForDatabase: waitSeconds === undefined ? undefined : waitSeconds * 1000,
+        onEvent,
+      }))
+    },
+    async close() {
+      await migrator?.close()
+    },
+  }
+}

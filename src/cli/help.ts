@@ -1,0 +1,70 @@
+/** Help text beyond cac's usage/options lists: exit codes, environment, legacy form. */
+
+export const COMMAND_HELP: Record<string, { summary: string; exit: string[] }> = {
+  up: {
+    summary: 'Apply every pending migration in version order',
+    exit: ['0  applied, or nothing to do', '1  a migration failed, no database, lock timeout, invalid files, out of order', '2  usage or configuration error', '3  --strict and an applied migration changed'],
+  },
+  down: {
+    summary: 'Roll back the latest applied migration (--steps/--to for more)',
+    exit: ['0  rolled back, or nothing to do', '1  a down failed or is missing, no database, lock timeout, invalid files', '2  usage or configuration error'],
+  },
+  status: {
+    summary: 'Show each migration with its state, the current version and the pending count',
+    exit: ['0  shown', '1  no database, invalid files', '2  usage or configuration error', '4  --exit-code and migrations are pending'],
+  },
+  verify: {
+    summary: 'Check integrity: changed or missing files, out-of-order, duplicates, missing downs, bad names',
+    exit: ['0  no problem (warnings may be printed)', '1  no database', '2  usage or configuration error', '3  integrity problems found'],
+  },
+  generate: {
+    summary: 'Create the next NNN_slug.up.sql / .down.sql pair',
+    exit: ['0  created (paths printed)', '1  the files could not be written', '2  usage error (no description)'],
+  },
+  mark: {
+    summary: 'Record a version as applied without running it (--pending removes it); for recovery and adoption',
+    exit: ['0  recorded', '1  no database, lock timeout, invalid files', '2  usage error (no such version)', '3  --from golang-migrate and its table is dirty'],
+  },
+  repair: {
+    summary: "Accept the current files' checksums for applied migrations after an intentional edit",
+    exit: ['0  repaired, or nothing to repair', '1  no database, lock timeout, invalid files', '2  usage or configuration error'],
+  },
+}
+
+const EXIT_CODES = [
+  '0  success (also: nothing to do)',
+  '1  a migration failed, the database could not be reached, a lock could not be taken, or the files are invalid',
+  '2  usage or configuration error (unknown command or flag, bad value, bad env var)',
+  '3  integrity problem found by verify (or by up --strict)',
+  '4  status --exit-code when migrations are pending',
+]
+
+const ENV = [
+  'DATABASE_URL                      postgres://user:pass@host:5432/db?sslmode=require',
+  'DB_HOST DB_PORT DB_USER DB_PASSWORD DB_NAME DB_SSLMODE   (the old tool\'s variables)',
+  'PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSSLMODE     (libpq\'s)',
+  'MIGRATE_DIR MIGRATE_SERVICE       defaults for --dir and --service',
+  'NO_COLOR CI                       plain output',
+  'Precedence: --database-url > DATABASE_URL > DB_* > PG* > localhost:5432',
+]
+
+const LEGACY = [
+  'The old tool\'s flags work unchanged:',
+  '  migrate -action=up -dry-run -service=discovery-svc',
+  '  migrate -action=generate -service=chat-svc -description="add read receipts"',
+  '(-flag=value, -flag value, --flag=value and --flag value are all accepted)',
+]
+
+/** Sections appended to `--help`; per command when one is named. */
+export function HELP_SECTIONS(command: string | undefined): { title?: string; body: string }[] {
+  const indent = (lines: string[]) => lines.map((l) => '  ' + l).join('\n')
+  if (command && COMMAND_HELP[command]) {
+    return [{ title: 'Exit codes', body: indent(COMMAND_HELP[command]!.exit) }, { title: 'Environment', body: indent(ENV) }]
+  }
+  return [
+    { title: 'Exit codes', body: indent(EXIT_CODES) },
+    { title: 'Environment', body: indent(ENV) },
+    { title: 'Legacy form', body: indent(LEGACY) },
+    { body: 'Run `link-migrate <command> --help` for a command\'s options and exit codes.' },
+  ]
+}

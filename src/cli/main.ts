@@ -1,0 +1,156 @@
+/**
+ * The link-migrate CLI: cac setup, the legacy `-action=` form, one
+ * try/catch, exit codes (SPEC 1). Commands live in ./commands.
+ */
+import { cac, type CAC } from 'cac'
+import { ConfigError, EXIT, isMigrateError } from '../errors.js'
+import { normalizeArgv, unmark } from './argv.js'
+import { createContext, type Flags } from './context.js'
+import { HELP_SECTIONS, COMMAND_HELP } from './help.js'
+import { Output } from './render.js'
+
+declare const __VERSION__: string
+export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'
+
+type Handler = (ctx: Awaited<ReturnType<typeof createContext>>, args: string[]) => Promise<number>
+
+const lazy = (load: () => Promise<{ default: Handler }>): Handler => async (ctx, args) => (await load()).default(ctx, args)
+
+const COMMANDS: Record<string, { usage: string; handler: Handler; options: [string, string][] }> = {
+  up: {
+    usage: 'up',
+    handler: lazy(() => import('./commands/up.js')),
+    options: [
+      ['--to <version>', 'Stop after this version'],
+      ['--steps <n>', 'Apply at most N migrations'],
+      ['--allow-out-of-order', 'Apply pending migrations older than the current version'],
+      ['--strict', 'Refuse to run when an applied migration changed (exit 3)'],
+    ],
+  },
+  down: {
+    usage: 'down',
+    handler: lazy(() => import('./commands/down.js')),
+    options: [
+      ['--to <version>', 'Roll back every migration above this version (0: all)'],
+      ['--steps <n>', 'Roll back N migrations (default 1)'],
+    ],
+  },
+  status: {
+    usage: 'status',
+    handler: lazy(() => import('./commands/status.js')),
+    options: [
+      ['--all', 'Show every service recorded in the database'],
+      ['--exit-code', 'Exit 4 when migrations are pending'],
+    ],
+  },
+  verify: { usage: 'verify', handler: lazy(() => import('./commands/verify.js')), options: [] },
+  generate: {
+    usage: 'generate [...description]',
+    handler: lazy(() => import('./commands/generate.js')),
+    options: [['--description <text>', 'What the migration does (or give it as arguments)']],
+  },
+  mark: {
+    usage: 'mark [version]',
+    handler: lazy(() => import('./commands/mark.js')),
+    options: [
+      ['--pending', 'Remove the record instead (mark as not applied)'],
+      ['--to <version>', 'Record every version up to this one as applied'],
+      ['--from <tool>', 'Adopt the version another tool recorded (golang-migrate)'],
+    ],
+  },
+  repair: { usage: 'repair', handler: lazy(() => import('./commands/repair.js')), options: [] },
+}
+
+const GLOBAL_OPTIONS: [string, string][] = [
+  ['--dir <dir>', 'Migrations directory (env MIGRATE_DIR; default ./migrations or ./SERVICE/migrations)'],
+  ['--service <name>', 'Service name (env MIGRATE_SERVICE; default: from the directory)'],
+  ['--database-url <url>', 'Connection URL (env DATABASE_URL, DB_*, PG*)'],
+  ['--dry-run', 'Print the plan; take no lock, write nothing'],
+  ['--json', 'Machine-readable output on stdout (human text goes to stderr)'],
+  ['--format <format>', 'Output format: text (default) or github (annotations)'],
+  ['--wait <seconds>', 'Retry connecting for up to this many seconds'],
+  ['--timeout <duration>', 'Per-migration time limit (default 10m)'],
+  ['--lock-timeout <duration>', 'Give up waiting for another runner after this long (default: wait)'],
+  ['--tracking-schema <name>', 'Schema of migration_records and schema_versions'],
+  ['--quiet', 'Only warnings and errors'],
+  ['--verbose', 'More detail (plan, SQL in dry runs, connection)'],
+  ['--no-color', 'No colours (also NO_COLOR)'],
+]
+
+function buildCli(name: string): CAC {
+  const cli = cac(name)
+  for (const [flag, desc] of GLOBAL_OPTIONS) cli.option(flag, desc)
+  for (const [cmd, def] of Object.entries(COMMANDS)) {
+    const c = cli.command(def.usage, COMMAND_HELP[cmd]!.summary)
+    for (const [flag, desc] of def.options) c.option(flag, desc)
+    c.usage(`${def.usage} [options]`)
+  }
+  cli.help((sections) => {
+    const cmd = cli.matchedCommandName
+    return [...sections.filter((s) => !s.title?.startsWith('For more info')), ...HELP_SECTIONS(cmd)]
+  })
+  cli.version(VERSION)
+  return cli
+}
+
+export interface Io {
+  argv: string[]
+  env: Record<string, string | undefined>
+  cwd: string
+  stdout: NodeJS.WritableStream & { isTTY?: boolean }
+  stderr: NodeJS.WritableStream
+}
+
+/** Runs the CLI and returns the exit code; never calls process.exit itself. */
+export async function main(io: Io): Promise<number> {
+  const early = new Output({
+    json: io.argv.includes('--json'),
+    quiet: false,
+    verbose: false,
+    color: false,
+    github: false,
+    stdout: io.stdout,
+    stderr: io.stderr,
+  })
+  try {
+    const { args } = normalizeArgv(io.argv)
+    const cli = buildCli('link-migrate')
+    const parsed = cli.parse(['node', 'link-migrate', ...args], { run: false })
+    if (parsed.options.help || parsed.options.version) return EXIT.ok
+    const command = cli.matchedCommandName
+    if (!command) {
+      const word = args.find((a) => !a.startsWith('-'))
+      if (word) throw new ConfigError(`unknown command "${unmark(word)}"; commands: ${Object.keys(COMMANDS).join(', ')}`, 'USAGE')
+      cli.outputHelp()
+      return EXIT.usage
+    }
+    checkUnknown(cli)
+    const ctx = await createContext(command, parsed.options as Flags, io)
+    try {
+      return await COMMANDS[command]!.handler(ctx, parsed.args.map(String))
+    } catch (e) {
+      ctx.out.error(e)
+      return exitCodeOf(e)
+    } finally {
+      await ctx.close()
+    }
+  } catch (e) {
+    early.error(e)
+    return exitCodeOf(e)
+  }
+}
+
+/** cac's own check throws with its wording; ours names the flag the user typed. */
+function checkUnknown(cli: CAC): void {
+  try {
+    cli.matchedCommand?.checkUnknownOptions()
+  } catch (e) {
+    throw new ConfigError(unmark((e as Error).message).replace(/`/g, '') + ` (see link-migrate ${cli.matchedCommandName} --help)`, 'USAGE')
+  }
+}
+
+function exitCodeOf(e: unknown): number {
+  if (isMigrateError(e)) return e.exitCode
+  if ((e as { name?: string })?.name === 'CACError') return EXIT.usage
+  return EXIT.failure
+}

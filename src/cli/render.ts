@@ -1,0 +1,122 @@
+/**
+ * The only place that writes to stdout/stderr. Human text (with colour on a
+ * terminal) or JSON; every byte passes through secret redaction as a last
+ * line of defence, whatever produced it.
+ */
+import kleur from 'kleur'
+import { redactSecrets, redactUrl } from '../config/resolve.js'
+import { isMigrateError } from '../errors.js'
+
+export interface OutputOptions {
+  json: boolean
+  quiet: boolean
+  verbose: boolean
+  color: boolean
+  /** `--format github`: findings and errors also as workflow annotations. */
+  github: boolean
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+}
+
+export type LineKind = 'info' | 'success' | 'warn' | 'detail'
+
+export class Output {
+  readonly json: boolean
+  readonly quiet: boolean
+  readonly verbose: boolean
+  readonly color: boolean
+  readonly github: boolean
+  private secrets: string[] = []
+  private prefix = ''
+  private readonly out: NodeJS.WritableStream
+  private readonly err: NodeJS.WritableStream
+
+  constructor(o: OutputOptions) {
+    this.json = o.json
+    this.quiet = o.quiet
+    this.verbose = o.verbose
+    this.color = o.color
+    this.github = o.github
+    this.out = o.stdout
+    this.err = o.stderr
+    kleur.enabled = o.color
+  }
+
+  /** Values that must never be printed (the password, in every encoding). */
+  addSecret(secret: string | undefined): void {
+    if (secret) this.secrets.push(secret)
+  }
+
+  /** `[discovery-svc-migrations] ` before every log line, as the old tool did. */
+  setService(service: string | undefined): void {
+    this.prefix = service ? `[${service}-migrations] ` : ''
+  }
+
+  private clean(text: string): string {
+    return redactSecrets(redactUrl(text), this.secrets)
+  }
+
+  /** Raw text to stdout (tables, paths, JSON). */
+  print(text: string): void {
+    this.out.write(this.clean(text) + '\n')
+  }
+
+  /** Human text; goes to stderr when stdout carries JSON. */
+  private human(text: string): void {
+    ;(this.json ? this.err : this.out).write(this.clean(text) + '\n')
+  }
+
+  /** A log line with the service prefix. `--quiet` keeps only warnings. */
+  log(line: string, kind: LineKind = 'info'): void {
+    if (this.quiet && kind !== 'warn') return
+    if (kind === 'detail' && !this.verbose) return
+    const paint = kind === 'success' ? kleur.green : kind === 'warn' ? kleur.yellow : kind === 'detail' ? kleur.dim : (s: string) => s
+    this.human(kleur.dim(this.prefix) + paint(line))
+  }
+
+  /** One JSON document (status, verify, plans) on stdout. */
+  jsonDocument(value: unknown): void {
+    this.print(JSON.stringify(value, null, 2))
+  }
+
+  /** One JSON line (up/down events) on stdout. */
+  jsonLine(value: unknown): void {
+    this.print(JSON.stringify(value))
+  }
+
+  /** A GitHub Actions annotation (`::error file=...,line=...,col=...::message`). */
+  annotation(level: 'error' | 'warning', message: string, at: { file?: string; line?: number; col?: number } = {}): void {
+    const props = [
+      at.file !== undefined ? `file=${escapeProperty(at.file)}` : '',
+      at.line !== undefined ? `line=${at.line}` : '',
+      at.col !== undefined ? `col=${at.col}` : '',
+    ].filter(Boolean)
+    this.print(`::${level}${props.length ? ' ' + props.join(',') : ''}::${escapeData(message)}`)
+  }
+
+  /** Prints an error: message and details to stderr; in JSON mode also a JSON object on stdout. */
+  error(e: unknown): void {
+    const m = isMigrateError(e) ? e : null
+    const message = m ? m.message : e instanceof Error ? e.message : String(e)
+    const details = m?.details ?? []
+    const lines = message.split('\n')
+    this.err.write(this.clean(kleur.red(`${this.prefix}Error: ${lines[0]}`)) + '\n')
+    for (const l of [...lines.slice(1), ...details]) this.err.write(this.clean(`  ${l}`) + '\n')
+    if (!m && e instanceof Error && this.verbose && e.stack) this.err.write(this.clean(e.stack) + '\n')
+    if (this.json) {
+      this.jsonLine({ type: 'error', error: { code: m?.code ?? 'INTERNAL', message, details } })
+    }
+    if (this.github) {
+      const f = e as { file?: string; line?: number; column?: number }
+      this.annotation('error', message, { file: f.file, line: f.line, col: f.column })
+    }
+  }
+}
+
+function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+}
+
+function escapeProperty(s: string): string {
+  return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C')
+}

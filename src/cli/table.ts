@@ -1,0 +1,6 @@
+/** A plain left-aligned text table; no colour so it pipes cleanly. */
+export function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')
+  return [line(head), ...rows.map(line)].join('\n')
+}

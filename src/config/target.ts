@@ -1,0 +1,103 @@
+import { statSync } from 'node:fs'
+import { basename, dirname, resolve } from 'node:path'
+import { ConfigError } from '../errors.js'
+
+/** Letters, digits, `-`, `_`, `.` (SPEC 1); at most PostgreSQL's identifier length. */
+const SERVICE_NAME = /^[A-Za-z0-9._-]+$/
+export const MAX_SERVICE_LENGTH = 63
+
+/**
+ * Validates a service name. Throws ConfigError (exit 2) naming where the name
+ * came from, e.g. `--service` or `MIGRATE_SERVICE`.
+ */
+export function checkService(name: string, from: string): string {
+  if (name.length === 0) throw new ConfigError(`${from} is empty`, 'SERVICE_INVALID')
+  if (name.length > MAX_SERVICE_LENGTH) {
+    throw new ConfigError(`${from} is ${name.length} characters long; at most ${MAX_SERVICE_LENGTH} are allowed`, 'SERVICE_INVALID')
+  }
+  if (!SERVICE_NAME.test(name)) {
+    throw new ConfigError(
+      `${from} ${JSON.stringify(name)} has characters other than letters, digits, "-", "_" and "."`,
+      'SERVICE_INVALID',
+    )
+  }
+  return name
+}
+
+export interface Target {
+  dir: string
+  service: string
+}
+
+/**
+ * SPEC 1: directory from `--dir`, else `MIGRATE_DIR`, else `./migrations`
+ * when it exists, else `./SERVICE/migrations` when a service is named; the
+ * service from `--service`, else `MIGRATE_SERVICE`, else derived from the
+ * directory. Throws ConfigError naming every place tried.
+ */
+export function resolveTarget(input: {
+  dir?: string
+  service?: string
+  env: Record<string, string | undefined>
+  cwd: string
+  /** generate may create the directory it was explicitly given. */
+  allowMissingDir?: boolean
+}): Target {
+  const { env, cwd } = input
+  const service =
+    input.service !== undefined
+      ? checkService(input.service, '--service')
+      : env.MIGRATE_SERVICE
+        ? checkService(env.MIGRATE_SERVICE, 'MIGRATE_SERVICE')
+        : undefined
+
+  const tried: string[] = []
+  let dir: string | undefined
+  if (input.dir !== undefined) {
+    dir = resolve(cwd, input.dir)
+    tried.push(`${dir} (--dir)`)
+  } else if (env.MIGRATE_DIR) {
+    dir = resolve(cwd, env.MIGRATE_DIR)
+    tried.push(`${dir} (MIGRATE_DIR)`)
+  } else {
+    const local = resolve(cwd, 'migrations')
+    tried.push(local)
+    if (isDir(local)) dir = local
+    else if (service) {
+      const nested = resolve(cwd, service, 'migrations')
+      tried.push(nested)
+      dir = nested
+    }
+  }
+
+  const explicit = input.dir !== undefined || Boolean(env.MIGRATE_DIR)
+  if (!dir || !(isDir(dir) || (input.allowMissingDir && explicit && !exists(dir)))) {
+    const why = dir && exists(dir) && !isDir(dir) ? `${dir} is not a directory` : 'migrations directory not found'
+    throw new ConfigError(`${why}; tried: ${tried.join(', ')}`, 'DIR_NOT_FOUND')
+  }
+  return { dir, service: service ?? serviceFromDir(dir) }
+}
+
+/** `discovery-svc/migrations` -> `discovery-svc`; `db/sql` -> `sql`. Throws ConfigError. */
+export function serviceFromDir(dir: string): string {
+  const base = basename(dir)
+  const name = base === 'migrations' ? basename(dirname(dir)) : base
+  return checkService(name, `service name derived from directory ${dir}`)
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Pure planning: (files, applied rows, options) -> what is applied, pending,
+ * modified, missing, and which steps an `up` or `down` would take. No I/O.
+ */
+import { ConfigError, IntegrityError, MigrateError } from '../errors.js'
+import type { AppliedRow, MigrationFile, StatusEntry } from '../types.js'
+
+export interface State {
+  /** Every version, file or record, in version order. */
+  entries: StatusEntry[]
+  /** Highest applied version, 0 when none. */
+  currentVersion: number
+  pending: MigrationFile[]
+  /** Pending migrations older than the current version (a branch merged late). */
+  outOfOrder: MigrationFile[]
+  /** Applied migrations whose file changed since. */
+  modified: StatusEntry[]
+  /** Applied migrations whose file is gone. */
+  missing: StatusEntry[]
+}
+
+export function computeState(files: MigrationFile[], applied: AppliedRow[]): State {
+  const byVersion = new Map(applied.map((r) => [r.version, r]))
+  const fileVersions = new Set(files.map((f) => f.version))
+  const currentVersion = applied.reduce((max, r) => Math.max(max, r.version), 0)
+  const entries: StatusEntry[] = []
+  const pending: MigrationFile[] = []
+
+  for (const f of files) {
+    const row = byVersion.get(f.version)
+    if (!row) {
+      pending.push(f)
+      entries.push({
+        version: f.version,
+        name: f.name,
+        state: 'pending',
+        appliedAt: null,
+        checksum: f.checksum,
+        hasDown: Boolean(f.down),
+      })
+    } else {
+      const modified = row.checksum !== f.checksum
+      entries.push({
+        version: f.version,
+        name: row.name,
+        state: modified ? 'modified' : 'applied',
+        appliedAt: row.appliedAt.toISOString(),
+        checksum: row.checksum,
+        ...(modified ? { fileChecksum: f.checksum } : {}),
+        hasDown: Boolean(f.down),
+      })
+    }
+  }
+  for (const row of applied) {
+    if (fileVersions.has(row.version)) continue
+    entries.push({
+      version: row.version,
+      name: row.name,
+      state: 'missing',
+      appliedAt: row.appliedAt.toISOString(),
+      checksum: row.checksum,
+      hasDown: false,
+    })
+  }
+  entries.sort((a, b) => a.version - b.version)
+
+  return {
+    entries,
+    currentVersion,
+    pending,
+    outOfOrder: pending.filter((f) => f.version < currentVersion),
+    modified: entries.filter((e) => e.state === 'modified'),
+    missing: entries.filter((e) => e.state === 'missing'),
+  }
+}
+
+export interface UpOptions {
+  to?: number
+  steps?: number
+  allowOutOfOrder?: boolean
+  strict?: boolean
+}
+
+/**
+ * The migrations `up` will apply, in order. Throws MigrateError OUT_OF_ORDER
+ * (exit 1) for a late-merged migration unless allowed, IntegrityError (exit 3)
+ * for changed files under `strict`.
+ */
+export function planUp(state: State, opts: UpOptions): MigrationFile[] {
+  checkTarget(opts)
+  if (opts.strict && state.modified.length > 0) {
+    throw new IntegrityError(
+      `${state.modified.length} applied migration(s) changed since they were applied; refusing to run with --strict`,
+      state.modified.map((e) => `${e.name}: recorded ${e.checksum.slice(0, 12)}, file now ${e.fileChecksum?.slice(0, 12)}`),
+    )
+  }
+  if (state.outOfOrder.length > 0 && !opts.allowOutOfOrder) {
+    const first = state.outOfOrder[0]!
+    throw new MigrateError(
+      'OUT_OF_ORDER',
+      `pending migration ${first.name} (version ${first.version}) is older than the current version ${state.currentVersion}; ` +
+        'apply it with --allow-out-of-order, or renumber it',
+      { details: state.outOfOrder.slice(1).map((f) => `also out of order: ${f.name}`) },
+    )
+  }
+  let steps = state.pending
+  if (opts.to !== undefined) steps = steps.filter((f) => f.version <= opts.to!)
+  if (opts.steps !== undefined) steps = steps.slice(0, opts.steps)
+  return steps
+}
+
+export interface DownOptions {
+  to?: number
+  steps?: number
+}
+
+/**
+ * Applied migrations `down` will roll back, newest first (default: one).
+ * Throws MigrateError DOWN_MISSING before anything runs when any of them has
+ * no file or no down file.
+ */
+export function planDown(state: State, files: MigrationFile[], opts: DownOptions): MigrationFile[] {
+  checkTarget(opts)
+  const applied = state.entries.filter((e) => e.state !== 'pending').reverse()
+  let chosen = applied
+  if (opts.to !== undefined) chosen = chosen.filter((e) => e.version > opts.to!)
+  else chosen = chosen.slice(0, opts.steps ?? 1)
+
+  const byVersion = new Map(files.map((f) => [f.version, f]))
+  return chosen.map((e) => {
+    const f = byVersion.get(e.version)
+    if (!f) {
+      throw new MigrateError('DOWN_MISSING', `cannot roll back ${e.name}: its files are gone from the migrations directory`)
+    }
+    if (!f.down) {
+      throw new MigrateError('DOWN_MISSING', `cannot roll back ${f.name}: there is no down file (${f.name}.down.sql); nothing was changed`)
+    }
+    return f
+  })
+}
+
+function checkTarget(opts: { to?: number; steps?: number }): void {
+  if (opts.to !== undefined && opts.steps !== undefined) {
+    throw new ConfigError('--to and --steps cannot be used together', 'TARGET_INVALID')
+  }
+}

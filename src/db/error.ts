@@ -1,0 +1,79 @@
+/**
+ * Turns a PostgreSQL error raised by a migration into a QueryError that
+ * points at the source: `003_add_index.up.sql:14:7: syntax error at or near
+ * "TABLEE"`, with the server's detail, hint and context, and the offending
+ * line with a caret. This is the only place that maps server positions.
+ */
+import { QueryError, type ErrorCode } from '../errors.js'
+import { lineCol, offsetFromServerPosition } from '../sql/position.js'
+
+interface PgErrorFields {
+  message?: string
+  code?: string
+  position?: string | number
+  internal_position?: string | number
+  detail?: string
+  hint?: string
+  where?: string
+  severity?: string
+}
+
+export interface SourceContext {
+  /** File name shown in the message. */
+  file: string
+  /** The file's text as the server received it (after the prefix). */
+  content: string
+  /** Characters (code points) sent before the file's first character. */
+  prefixChars: number
+}
+
+/** True for errors that came from the server (they carry a SQLSTATE). */
+export function isServerError(e: unknown): e is PgErrorFields & Error {
+  const code = (e as PgErrorFields)?.code
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)
+}
+
+/**
+ * Never throws. Errors without a SQLSTATE (network, cancellation by us) get
+ * the file name and their message.
+ */
+export function toQueryError(e: unknown, ctx: SourceContext, code: ErrorCode = 'MIGRATION_FAILED'): QueryError {
+  const err = (e ?? {}) as PgErrorFields
+  const message = err.message ?? String(e)
+  if (!isServerError(e)) {
+    return new QueryError(`${ctx.file}: ${message}`, { code, file: ctx.file, cause: e })
+  }
+  const details: string[] = []
+  let line: number | undefined
+  let column: number | undefined
+  const position = Number(err.position)
+  if (position > ctx.prefixChars) {
+    const offset = offsetFromServerPosition(ctx.content, position - ctx.prefixChars)
+    if (offset !== undefined && offset <= ctx.content.length) {
+      ;({ line, column } = lineCol(ctx.content, offset))
+      details.push(...sourceExcerpt(ctx.content, line, column))
+    }
+  }
+  if (err.detail) details.push(`DETAIL: ${err.detail}`)
+  if (err.hint) details.push(`HINT: ${err.hint}`)
+  if (err.where) details.push(...err.where.split('\n').map((w) => `CONTEXT: ${w}`))
+  const at = line ? `${ctx.file}:${line}:${column}` : ctx.file
+  return new QueryError(`${at}: ${message}`, {
+    code,
+    file: ctx.file,
+    line,
+    column,
+    sqlState: err.code,
+    details,
+    cause: e,
+  })
+}
+
+/** `  14 | CREATE TABLEE users` and a caret under column 7. */
+function sourceExcerpt(content: string, line: number, column: number): string[] {
+  const text = content.split(/\r?\n/)[line - 1]
+  if (text === undefined) return []
+  const gutter = String(line)
+  const shown = text.replace(/\t/g, ' ')
+  return [`${gutter} | ${shown}`, `${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(column - 1, 0))}^`]
+}

@@ -1,0 +1,100 @@
+/**
+ * The per-service session advisory lock (SPEC 5). It lives on its own idle
+ * connection, outside any transaction, and waiters poll
+ * `pg_try_advisory_lock` instead of blocking: a waiting replica then holds no
+ * snapshot that a `CREATE INDEX CONCURRENTLY` of the holder must wait for
+ * (the Flyway hang). A killed holder's lock goes with its connection.
+ */
+import type { ReservedSql, Sql } from 'postgres'
+import { LockError } from '../errors.js'
+import type { LockHolder } from '../types.js'
+import { lockKeys } from './keys.js'
+
+export interface HeldLock {
+  waitedMs: number
+  release(): Promise<void>
+}
+
+export interface LockOptions {
+  /** Give up after this long; undefined waits as long as it takes. */
+  timeoutMs?: number
+  /** Called once when the lock is busy, and again every `reportEveryMs`. */
+  onWait?: (holder: LockHolder | null) => void
+  reportEveryMs?: number
+  /** Injected for tests. */
+  sleep?: (ms: number) => Promise<void>
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/**
+ * Takes the service's lock on `conn` (a connection reserved for it). Throws
+ * LockError naming the holder when `timeoutMs` passes first.
+ */
+export async function acquireServiceLock(conn: ReservedSql | Sql, service: string, opts: LockOptions = {}): Promise<HeldLock> {
+  const [k1, k2] = lockKeys.session(service)
+  const sleep = opts.sleep ?? defaultSleep
+  const started = Date.now()
+  let nextReport = 0
+  let pause = 50
+  for (;;) {
+    const [row] = await conn`select pg_try_advisory_lock(${k1}, ${k2}) as ok`
+    if (row?.ok) {
+      // Stays on the idle lock connection so waiters can see who and since when
+      // (pg_stat_activity.state_change is when it went idle, i.e. just after this).
+      await conn`select set_config('application_name', ${`link-migrate ${service}`.slice(0, 63)}, false)`
+      return {
+        waitedMs: Date.now() - started,
+        release: async () => {
+          await conn`select pg_advisory_unlock(${k1}, ${k2})`
+        },
+      }
+    }
+    const elapsed = Date.now() - started
+    if (opts.timeoutMs !== undefined && elapsed >= opts.timeoutMs) {
+      const holder = await lockHolder(conn, service)
+      throw new LockError(
+        `could not take the migration lock of service ${service} within ${formatMs(opts.timeoutMs)}: ${describeHolder(holder)}`,
+      )
+    }
+    if (opts.onWait && elapsed >= nextReport) {
+      opts.onWait(await lockHolder(conn, service))
+      nextReport = elapsed + (opts.reportEveryMs ?? 10_000)
+    }
+    const left = opts.timeoutMs === undefined ? pause : Math.min(pause, Math.max(opts.timeoutMs - elapsed, 1))
+    await sleep(left)
+    pause = Math.min(pause * 2, 500)
+  }
+}
+
+/** Who holds the service's lock right now, from pg_locks and pg_stat_activity. */
+export async function lockHolder(sql: ReservedSql | Sql, service: string): Promise<LockHolder | null> {
+  const [k1, k2] = lockKeys.session(service)
+  const [row] = await sql<{ pid: number; application_name: string; backend_start: Date | null; client_addr: string | null }[]>`
+    select a.pid, a.application_name, coalesce(a.state_change, a.backend_start) as backend_start,
+           a.client_addr::text as client_addr
+      from pg_locks l join pg_stat_activity a on a.pid = l.pid
+     where l.locktype = 'advisory' and l.granted
+       and l.classid = ${k1}::int8::oid and l.objid = ${k2}::int8::oid and l.objsubid = 2
+     limit 1`
+  if (!row) return null
+  return {
+    pid: row.pid,
+    applicationName: row.application_name,
+    since: row.backend_start ? row.backend_start.toISOString() : null,
+    clientAddr: row.client_addr,
+  }
+}
+
+export function describeHolder(holder: LockHolder | null): string {
+  if (!holder) return 'held by a session that is not visible to this user'
+  const app = holder.applicationName ? `application "${holder.applicationName}"` : 'no application name'
+  const from = holder.clientAddr ? ` from ${holder.clientAddr}` : ''
+  return `held by pid ${holder.pid} (${app}${from}) since ${holder.since ?? 'an unknown time'}`
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`
+  return `${+(ms / 60_000).toFixed(1)}m`
+}

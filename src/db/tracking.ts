@@ -1,0 +1,233 @@
+/**
+ * All SQL about the two bookkeeping tables (SPEC 4), exactly the old Go
+ * tool's, so both tools can work on one database.
+ *
+ * Statements that are glued around a migration body (one round trip per
+ * migration) carry values as literals; those go through `literal()`/`ident()`
+ * below, which quote every value whatever it holds. Everything else uses
+ * postgres.js parameters.
+ */
+import type { ReservedSql, Sql } from 'postgres'
+import type { AppliedRow, MigrationFile } from '../types.js'
+import { MigrateError } from '../errors.js'
+import { lockKeys } from './keys.js'
+
+export interface Tracking {
+  schema: string | undefined
+  records: string
+  versions: string
+  /** Regclass text for to_regclass(). */
+  recordsReg: string
+  versionsReg: string
+  uniqueIndex: string
+  uniqueIndexReg: string
+}
+
+export function tracking(schema?: string): Tracking {
+  const q = (name: string) => (schema ? `${ident(schema)}.${ident(name)}` : ident(name))
+  return {
+    schema,
+    records: q('migration_records'),
+    versions: q('schema_versions'),
+    recordsReg: q('migration_records'),
+    versionsReg: q('schema_versions'),
+    uniqueIndex: ident('migration_records_service_version_key'),
+    uniqueIndexReg: q('migration_records_service_version_key'),
+  }
+}
+
+/** A quoted identifier; `"` doubled. */
+export function ident(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"'
+}
+
+/**
+ * A string literal that means the same whatever `standard_conforming_strings`
+ * is: an E'' string with both `\` and `'` escaped.
+ */
+export function literal(value: string): string {
+  return "E'" + value.replace(/\\/g, '\\\\').replace(/'/g, "''") + "'"
+}
+
+export interface TablesState {
+  records: boolean
+  versions: boolean
+  uniqueIndex: boolean
+}
+
+export async function tablesState(sql: Sql | ReservedSql, t: Tracking): Promise<TablesState> {
+  const [row] = await sql<{ r: boolean; v: boolean; u: boolean }[]>`
+    select to_regclass(${t.recordsReg}) is not null as r,
+           to_regclass(${t.versionsReg}) is not null as v,
+           to_regclass(${t.uniqueIndexReg}) is not null as u`
+  return { records: row!.r, versions: row!.v, uniqueIndex: row!.u }
+}
+
+/**
+ * Creates the tables when missing and adds the unique index on
+ * (service, version) when the existing rows allow it. Safe when many
+ * processes start at once: creation is serialised by a transaction-level
+ * advisory lock that every service shares, and a first cheap check avoids
+ * even that when all is in place (the common case, and the read-only case).
+ */
+export async function ensureTables(conn: ReservedSql, t: Tracking): Promise<void> {
+  const state = await tablesState(conn, t)
+  if (state.records && state.versions && state.uniqueIndex) return
+  // Explicit statements rather than sql.begin(): this runs on a reserved
+  // connection, and begin() would wait for a free one from the pool.
+  try {
+    await conn.unsafe(`begin; select pg_advisory_xact_lock(${lockKeys.setup[0]}, ${lockKeys.setup[1]});`)
+    if (t.schema) await conn.unsafe(`create schema if not exists ${ident(t.schema)}`)
+    await conn.unsafe(`
+      create table if not exists ${t.records} (
+        id serial primary key,
+        service varchar not null,
+        version integer not null,
+        name varchar not null,
+        applied_at timestamp not null default now(),
+        checksum varchar not null
+      );
+      create table if not exists ${t.versions} (
+        service varchar primary key,
+        version integer not null,
+        applied_at timestamp not null default now(),
+        description varchar
+      )`)
+    const [dup] = await conn.unsafe(`select 1 from ${t.records} group by service, version having count(*) > 1 limit 1`)
+    // GORM never had this index and allowed duplicate rows; add it only when the data allows.
+    if (!dup) await conn.unsafe(`create unique index if not exists ${t.uniqueIndex} on ${t.records} (service, version)`)
+    await conn.unsafe('commit')
+  } catch (e) {
+    await conn.unsafe('rollback').catch(() => {})
+    throw e
+  }
+}
+
+export interface AppliedRows {
+  rows: AppliedRow[]
+  /** Versions recorded more than once (old GORM data). */
+  duplicates: number[]
+}
+
+/** The service's records, oldest version first; [] when the tables do not exist yet. */
+export async function readApplied(sql: Sql | ReservedSql, t: Tracking, service: string, exists?: boolean): Promise<AppliedRows> {
+  if (exists === false) return { rows: [], duplicates: [] }
+  const raw = await sql.unsafe<{ version: number; name: string; applied_at: Date; checksum: string }[]>(
+    `select version, name, applied_at, checksum from ${t.records} where service = $1 order by version, id`,
+    [service],
+  )
+  const rows: AppliedRow[] = []
+  const duplicates: number[] = []
+  for (const r of raw) {
+    const last = rows[rows.length - 1]
+    if (last && last.version === r.version) {
+      if (duplicates[duplicates.length - 1] !== r.version) duplicates.push(r.version)
+      continue
+    }
+    rows.push({ version: r.version, name: r.name, appliedAt: r.applied_at, checksum: r.checksum })
+  }
+  return { rows, duplicates }
+}
+
+export interface ServiceRow {
+  service: string
+  version: number
+  appliedAt: string
+  description: string | null
+  applied: number
+}
+
+/** Every service recorded in the database (`status --all`). */
+export async function readServices(sql: Sql, t: Tracking): Promise<ServiceRow[]> {
+  const rows = await sql.unsafe<{ service: string; version: number; applied_at: Date; description: string | null; applied: string }[]>(
+    `select v.service, v.version, v.applied_at, v.description,
+            (select count(distinct r.version) from ${t.records} r where r.service = v.service) as applied
+       from ${t.versions} v order by v.service`,
+  )
+  return rows.map((r) => ({
+    service: r.service,
+    version: r.version,
+    appliedAt: r.applied_at.toISOString(),
+    description: r.description,
+    applied: Number(r.applied),
+  }))
+}
+
+/** SQLSTATEs our guards raise; never used by PostgreSQL itself. */
+export const ALREADY_APPLIED = 'LMA01'
+export const NOT_APPLIED = 'LMA02'
+
+/**
+ * Runs first inside a migration's transaction: takes the service's
+ * transaction-level lock and re-checks the bookkeeping, so that even where
+ * the session lock does not hold (a pooler in transaction mode) a migration
+ * is applied exactly once. Raises ALREADY_APPLIED / NOT_APPLIED.
+ */
+export function guardSql(t: Tracking, service: string, version: number, direction: 'up' | 'down'): string {
+  const [k1, k2] = lockKeys.xact(service)
+  const test = direction === 'up' ? 'exists' : 'not exists'
+  const state = direction === 'up' ? ALREADY_APPLIED : NOT_APPLIED
+  return (
+    `select pg_advisory_xact_lock(${k1}, ${k2});\n` +
+    `do $lm_guard$ begin if ${test} (select 1 from ${t.records} where service = ${literal(service)} and version = ${version}) ` +
+    `then raise exception 'link-migrate: version ${version} was ${direction === 'up' ? 'applied' : 'rolled back'} by another runner' using errcode = '${state}'; end if; end $lm_guard$;\n`
+  )
+}
+
+/** Bookkeeping of an applied migration: its record and the service's version. */
+export function recordUpSql(t: Tracking, service: string, m: Pick<MigrationFile, 'version' | 'name' | 'checksum'>): string {
+  const s = literal(service)
+  return (
+    `insert into ${t.records} (service, version, name, checksum) values (${s}, ${m.version}, ${literal(m.name)}, ${literal(m.checksum)});\n` +
+    `insert into ${t.versions} (service, version, applied_at, description) values (${s}, ${m.version}, now(), ${literal(m.name)}) ` +
+    `on conflict (service) do update set version = excluded.version, applied_at = excluded.applied_at, description = excluded.description ` +
+    `where ${t.versions}.version <= excluded.version;\n`
+  )
+}
+
+/**
+ * Bookkeeping of a rolled-back migration: every record of that version goes
+ * (old data may hold duplicates) and the version falls back to the next
+ * lower applied one, or the row goes when none is left.
+ */
+export function recordDownSql(t: Tracking, service: string, version: number): string {
+  const s = literal(service)
+  return (
+    `delete from ${t.records} where service = ${s} and version = ${version};\n` +
+    `delete from ${t.versions} where service = ${s} and not exists (select 1 from ${t.records} where service = ${s});\n` +
+    `insert into ${t.versions} (service, version, applied_at, description) ` +
+    `select service, version, now(), name from ${t.records} where service = ${s} order by version desc, id desc limit 1 ` +
+    `on conflict (service) do update set version = excluded.version, applied_at = excluded.applied_at, description = excluded.description;\n`
+  )
+}
+
+/** `repair`: accept the file's checksum for an applied version. */
+export function repairSql(t: Tracking, service: string, version: number, checksum: string): string {
+  return `update ${t.records} set checksum = ${literal(checksum)} where service = ${literal(service)} and version = ${version};\n`
+}
+
+/** golang-migrate's table, for `mark --from golang-migrate`; null when absent. */
+export async function readGolangMigrate(sql: Sql, table = 'schema_migrations'): Promise<{ version: number; dirty: boolean } | null> {
+  const [exists] = await sql`select to_regclass(${table}) is not null as e`
+  if (!exists?.e) return null
+  const [row] = await sql.unsafe<{ version: string; dirty: boolean }[]>(`select version, dirty from ${ident(table)} limit 1`)
+  return row ? { version: Number(row.version), dirty: row.dirty } : { version: 0, dirty: false }
+}
+
+/**
+ * Where the bookkeeping tables live when no schema is given: the schema of an
+ * existing `migration_records` on the search_path (the old tool's, usually
+ * public), else the current schema. Pinned once so a migration that changes
+ * search_path cannot send the bookkeeping elsewhere.
+ */
+export async function resolveTrackingSchema(sql: Sql): Promise<string> {
+  const [row] = await sql<{ schema: string | null }[]>`
+    select coalesce(
+      (select n.nspname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where c.oid = to_regclass('migration_records')),
+      current_schema()) as schema`
+  if (!row?.schema) {
+    throw new MigrateError('QUERY_FAILED', 'no schema to keep the bookkeeping tables in: search_path is empty; use --tracking-schema')
+  }
+  return row.schema
+}

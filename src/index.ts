@@ -1,0 +1,30 @@
+/**
+ * link-migrate as a library: the same engine the CLI runs. Nothing here
+ * prints, exits or reads argv.
+ *
+ * @example
+ * import { createMigrator } from 'link-migrate'
+ * const migrator = createMigrator({ dir: './migrations', service: 'discovery-svc', url: process.env.DATABASE_URL })
+ * const { pending } = await migrator.status()
+ * await migrator.close()
+ */
+export { createMigrator } from './migrator.js'
+export type { Migrator, MigratorOptions, RunOptions, MarkOptions, MarkResult, GenerateResult } from './migrator.js'
+export type { DownOptions, UpOptions } from './core/plan.js'
+export { eventLine } from './core/messages.js'
+export { resolveConnection, redactUrl, type ConnectionConfig } from './config/resolve.js'
+export {
+  MigrateError,
+  ConfigError,
+  FileError,
+  ConnectError,
+  QueryError,
+  LockError,
+  IntegrityError,
+  isMigrateError,
+  EXIT,
+  type ErrorCode,
+  type ExitCode,
+  type FileProblem,
+} from './errors.js'
+export type * from './types.js'

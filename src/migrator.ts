@@ -1,0 +1,447 @@
+/**
+ * createMigrator: the engine the CLI uses, as a library (SPEC 9). It never
+ * prints, never exits, never reads argv: results are returned, progress goes
+ * out as events, failures are thrown as typed MigrateErrors.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ReservedSql, Sql } from 'postgres'
+import { type ConnectionConfig, resolveConnection } from './config/resolve.js'
+import { checkService, serviceFromDir } from './config/target.js'
+import { computeState, planDown, planUp, type DownOptions, type State, type UpOptions } from './core/plan.js'
+import { eventLine } from './core/messages.js'
+import { runSteps } from './core/run.js'
+import { connect } from './db/connect.js'
+import { runBookkeeping } from './db/execute.js'
+import { acquireServiceLock, type HeldLock } from './db/lock.js'
+import {
+  ensureTables,
+  guardSql,
+  readApplied,
+  readGolangMigrate,
+  readServices,
+  recordDownSql,
+  recordUpSql,
+  repairSql,
+  resolveTrackingSchema,
+  tablesState,
+  tracking,
+  type ServiceRow,
+  type Tracking,
+} from './db/tracking.js'
+import { ConfigError, MigrateError } from './errors.js'
+import { assertUsable, readSource, scan } from './source/scan.js'
+import { slugify } from './source/name.js'
+import type {
+  Finding,
+  MigrateEvent,
+  MigrationFile,
+  MigrationResult,
+  PlanStep,
+  RunResult,
+  Source,
+  StatusResult,
+  VerifyResult,
+} from './types.js'
+
+export interface MigratorOptions {
+  /** The migrations directory. */
+  dir: string
+  /** Service name; derived from `dir` when omitted (`x/migrations` -> `x`). */
+  service?: string
+  /** A postgres.js instance of the caller's; never ended by the migrator. */
+  sql?: Sql
+  /** Or a connection URL (`postgres://...`). */
+  url?: string
+  /** Or an already resolved connection (what the CLI passes). */
+  connection?: ConnectionConfig
+  /** Environment for DATABASE_URL / DB_* / PG* when neither sql nor url is given. Default: process.env. */
+  env?: Record<string, string | undefined>
+  /** Schema of the bookkeeping tables; default: where they are found, else the current schema. */
+  trackingSchema?: string
+  /** Default for up/down: plan only, take no lock, write nothing. */
+  dryRun?: boolean
+  /** Per-migration time limit in ms (default 10 minutes); past it the migration is cancelled and rolled back. */
+  migrationTimeout?: number
+  /** Give up waiting for another runner's lock after this many ms (default: wait). */
+  lockTimeout?: number
+  /** Retry the first connection for this many ms (`--wait`). */
+  waitForDatabase?: number
+  /** Receives every progress event. */
+  onEvent?: (event: MigrateEvent) => void
+  /** Receives the old tool's log lines (e.g. `Successfully applied migration 001_x`). */
+  logger?: { info(message: string): void; warn?(message: string): void }
+}
+
+export interface RunOptions extends UpOptions {
+  dryRun?: boolean
+}
+
+export interface MarkOptions {
+  /** Remove the record instead of adding it. */
+  pending?: boolean
+}
+
+export interface MarkResult {
+  service: string
+  marked: { version: number; name: string; state: 'applied' | 'pending' }[]
+  currentVersion: number
+}
+
+export interface GenerateResult {
+  version: number
+  up: string
+  down: string
+}
+
+export interface Migrator {
+  readonly service: string
+  readonly dir: string
+  up(opts?: RunOptions): Promise<RunResult>
+  down(opts?: DownOptions & { dryRun?: boolean }): Promise<RunResult>
+  status(): Promise<StatusResult>
+  /** Every service recorded in the database. */
+  statusAll(): Promise<ServiceRow[]>
+  verify(): Promise<VerifyResult>
+  generate(description: string): Promise<GenerateResult>
+  mark(version: number, opts?: MarkOptions): Promise<MarkResult>
+  /** Record every version up to `to` as applied (adopting a database another tool migrated). */
+  markTo(to: number): Promise<MarkResult>
+  /** Read the version from golang-migrate's `schema_migrations` and mark up to it. Refuses a dirty one. */
+  markFromGolangMigrate(): Promise<MarkResult>
+  repair(): Promise<{ service: string; repaired: { version: number; name: string; from: string; to: string }[] }>
+  /** Ends the connection the migrator opened (not a caller's `sql`). */
+  close(): Promise<void>
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000
+
+/**
+ * Creates a migrator. Validates options at once (throws ConfigError);
+ * connects lazily on the first method that needs the database.
+ *
+ * @example
+ * const m = createMigrator({ dir: 'migrations', service: 'discovery-svc', url: process.env.DATABASE_URL })
+ * try { const { pending } = await m.status() } finally { await m.close() }
+ */
+export function createMigrator(options: MigratorOptions): Migrator {
+  const service = options.service !== undefined ? checkService(options.service, 'service') : serviceFromDir(options.dir)
+  const dir = options.dir
+  const timeoutMs = options.migrationTimeout ?? DEFAULT_TIMEOUT_MS
+  if (options.trackingSchema !== undefined && options.trackingSchema.length === 0) {
+    throw new ConfigError('trackingSchema is empty')
+  }
+  // Resolved on first use, so `generate` never trips over a bad DB_PORT.
+  const connectionConfig = (): ConnectionConfig =>
+    options.connection ?? resolveConnection({ databaseUrl: options.url, env: options.env ?? process.env })
+
+  const emit = (e: MigrateEvent) => {
+    options.onEvent?.(e)
+    if (options.logger) logLine(options.logger, e)
+  }
+
+  let sqlPromise: Promise<Sql> | undefined
+  let trackingPromise: Promise<Tracking> | undefined
+  const db = (): Promise<Sql> =>
+    (sqlPromise ??= options.sql
+      ? Promise.resolve(options.sql)
+      : Promise.resolve().then(() => {
+          const config = connectionConfig()
+          return connect(config, {
+            waitMs: options.waitForDatabase,
+            onWait: (reason, elapsedMs) => emit({ type: 'connect-wait', target: config.display, reason, elapsedMs }),
+          })
+        }))
+  const tables = async (): Promise<Tracking> =>
+    (trackingPromise ??= db().then(async (sql) => tracking(options.trackingSchema ?? (await resolveTrackingSchema(sql)))))
+
+  async function load(strict = true): Promise<Source> {
+    const source = await scan(dir)
+    if (strict) assertUsable(source)
+    return source
+  }
+
+  async function readState(sql: Sql | ReservedSql, t: Tracking, files: MigrationFile[]) {
+    const exist = await tablesState(sql, t)
+    const applied = await readApplied(sql, t, service, exist.records)
+    return { state: computeState(files, applied.rows), duplicates: applied.duplicates, exist }
+  }
+
+  /**
+   * Runs `fn` holding the service's lock, with a connection for the work and
+   * (when the pool allows) another idle one holding the lock.
+   */
+  async function locked<T>(fn: (work: ReservedSql, t: Tracking) => Promise<T>): Promise<T> {
+    const sql = await db()
+    const t = await tables()
+    const lockConn = await sql.reserve()
+    let work: ReservedSql | undefined
+    let held: HeldLock | undefined
+    try {
+      held = await acquireServiceLock(lockConn, service, {
+        timeoutMs: options.lockTimeout,
+        onWait: (holder) => emit({ type: 'lock-wait', service, holder }),
+      })
+      if (held.waitedMs >= 100) emit({ type: 'lock-acquired', service, waitedMs: held.waitedMs })
+      const max = (sql as unknown as { options?: { max?: number } }).options?.max ?? 1
+      work = max >= 2 ? await sql.reserve() : lockConn
+      await ensureTables(work, t)
+      return await fn(work, t)
+    } finally {
+      if (work && work !== lockConn) work.release()
+      if (held) await held.release().catch(() => {})
+      lockConn.release()
+    }
+  }
+
+  async function up(opts: RunOptions = {}): Promise<RunResult> {
+    const dryRun = opts.dryRun ?? options.dryRun ?? false
+    const source = await load()
+    emit({ type: 'start', service, direction: 'up', dryRun })
+    const sql = await db()
+    const t = await tables()
+    const first = await readState(sql, t, source.migrations)
+    const warnings = modifiedWarnings(first.state)
+    for (const w of warnings) emit({ type: 'warning', service, message: w })
+
+    // Nothing pending: no lock and no write needed, whatever other runners do.
+    if (dryRun || planUp(first.state, opts).length === 0) {
+      const steps = planUp(first.state, opts).map((f) => stepOf(f, 'up'))
+      emit({ type: 'plan', service, direction: 'up', count: steps.length, steps })
+      if (!dryRun) emit({ type: 'done', service, direction: 'up', applied: 0, currentVersion: first.state.currentVersion })
+      return { service, direction: 'up', dryRun, plan: steps, results: [], currentVersion: first.state.currentVersion, warnings }
+    }
+
+    return locked(async (work, t) => {
+      const { state } = await readState(work, t, source.migrations)
+      const steps = planUp(state, opts).map((f) => stepOf(f, 'up'))
+      emit({ type: 'plan', service, direction: 'up', count: steps.length, steps })
+      const results = await runSteps({ conn: work, tracking: t, service, timeoutMs, emit }, steps)
+      const currentVersion = Math.max(state.currentVersion, ...results.filter((r) => r.status === 'applied').map((r) => r.version))
+      emit({ type: 'done', service, direction: 'up', applied: count(results, 'applied'), currentVersion })
+      return { service, direction: 'up' as const, dryRun: false, plan: steps, results, currentVersion, warnings }
+    })
+  }
+
+  async function down(opts: DownOptions & { dryRun?: boolean } = {}): Promise<RunResult> {
+    const dryRun = opts.dryRun ?? options.dryRun ?? false
+    const source = await load()
+    emit({ type: 'start', service, direction: 'down', dryRun })
+
+    const plan = async (state: State) => {
+      const files = planDown(state, source.migrations, opts)
+      const warnings = files
+        .filter((f) => state.modified.some((m) => m.version === f.version))
+        .map((f) => `${f.up.file} changed since it was applied; its down file may not match what is in the database`)
+      const steps = await Promise.all(files.map(async (f) => stepOf(f, 'down', (await readSource(f.down!)).content)))
+      return { steps, warnings }
+    }
+
+    if (dryRun) {
+      const sql = await db()
+      const { state } = await readState(sql, await tables(), source.migrations)
+      const { steps, warnings } = await plan(state)
+      for (const w of warnings) emit({ type: 'warning', service, message: w })
+      emit({ type: 'plan', service, direction: 'down', count: steps.length, steps })
+      return { service, direction: 'down', dryRun, plan: steps, results: [], currentVersion: state.currentVersion, warnings }
+    }
+
+    return locked(async (work, t) => {
+      const { state } = await readState(work, t, source.migrations)
+      const { steps, warnings } = await plan(state)
+      for (const w of warnings) emit({ type: 'warning', service, message: w })
+      emit({ type: 'plan', service, direction: 'down', count: steps.length, steps })
+      const results = await runSteps({ conn: work, tracking: t, service, timeoutMs, emit }, steps)
+      const after = await readState(work, t, source.migrations)
+      emit({ type: 'done', service, direction: 'down', applied: count(results, 'rolled-back'), currentVersion: after.state.currentVersion })
+      return { service, direction: 'down' as const, dryRun: false, plan: steps, results, currentVersion: after.state.currentVersion, warnings }
+    })
+  }
+
+  async function status(): Promise<StatusResult> {
+    const source = await load()
+    const sql = await db()
+    const { state } = await readState(sql, await tables(), source.migrations)
+    return { service, currentVersion: state.currentVersion, pending: state.pending.length, migrations: state.entries }
+  }
+
+  async function statusAll(): Promise<ServiceRow[]> {
+    const sql = await db()
+    const t = await tables()
+    const exist = await tablesState(sql, t)
+    return exist.versions && exist.records ? readServices(sql, t) : []
+  }
+
+  async function verify(): Promise<VerifyResult> {
+    const source = await load(false)
+    const findings: Finding[] = source.problems.map((p) => ({ kind: 'bad-name', severity: 'error', file: p.file, message: p.message }))
+    for (const w of source.warnings) findings.push({ kind: 'bad-name', severity: 'warning', file: w.file, message: w.message })
+    const sql = await db()
+    const { state, duplicates } = await readState(sql, await tables(), source.migrations)
+    for (const e of state.modified) {
+      findings.push({
+        kind: 'modified',
+        severity: 'error',
+        version: e.version,
+        file: fileOf(source, e.version),
+        message: `${e.name} changed since it was applied (recorded checksum ${e.checksum.slice(0, 12)}, file ${e.fileChecksum?.slice(0, 12)}); revert the edit or accept it with repair`,
+      })
+    }
+    for (const e of state.missing) {
+      findings.push({ kind: 'missing-file', severity: 'error', version: e.version, message: `${e.name} is applied but its file is gone` })
+    }
+    for (const f of state.outOfOrder) {
+      findings.push({
+        kind: 'out-of-order',
+        severity: 'error',
+        version: f.version,
+        file: f.up.file,
+        message: `${f.name} is pending but older than the current version ${state.currentVersion}`,
+      })
+    }
+    for (const f of source.migrations) {
+      if (!f.down) findings.push({ kind: 'missing-down', severity: 'warning', version: f.version, file: f.up.file, message: `${f.name} has no down file` })
+    }
+    for (const v of duplicates) {
+      findings.push({ kind: 'duplicate-record', severity: 'warning', version: v, message: `version ${v} is recorded more than once in migration_records` })
+    }
+    return { service, ok: !findings.some((f) => f.severity === 'error'), findings }
+  }
+
+  async function generate(description: string): Promise<GenerateResult> {
+    const slug = slugify(description)
+    if (!slug) throw new ConfigError(`description ${JSON.stringify(description)} has no letters or digits to make a file name from`)
+    await mkdir(dir, { recursive: true })
+    const source = await load(false)
+    const last = source.migrations.reduce((max, m) => Math.max(max, m.version), 0)
+    const version = last + 1
+    const width = Math.max(3, ...source.migrations.map((m) => m.name.indexOf('_')))
+    const stem = `${String(version).padStart(width, '0')}_${slug}`
+    // Follow the directory's convention when every file uses the underscore form.
+    const underscore = source.migrations.length > 0 && source.migrations.every((m) => m.up.file.endsWith('_up.sql'))
+    const [upName, downName] = underscore ? [`${stem}_up.sql`, `${stem}_down.sql`] : [`${stem}.up.sql`, `${stem}.down.sql`]
+    const upPath = join(dir, upName)
+    const downPath = join(dir, downName)
+    try {
+      await writeFile(upPath, `-- ${description}\n`, { flag: 'wx' })
+      await writeFile(downPath, `-- Undo: ${description}\n`, { flag: 'wx' })
+    } catch (e) {
+      throw new MigrateError('GENERATE_FAILED', `cannot create ${(e as { path?: string }).path ?? upPath}: ${(e as Error).message}`)
+    }
+    return { version, up: upPath, down: downPath }
+  }
+
+  async function markVersions(versions: number[], pending: boolean): Promise<MarkResult> {
+    const source = await load()
+    const byVersion = new Map(source.migrations.map((m) => [m.version, m]))
+    return locked(async (work, t) => {
+      const { state } = await readState(work, t, source.migrations)
+      const applied = new Set(state.entries.filter((e) => e.state !== 'pending').map((e) => e.version))
+      const marked: MarkResult['marked'] = []
+      for (const v of versions) {
+        if (pending) {
+          if (!applied.has(v)) continue
+          await runBookkeeping(work, '', recordDownSql(t, service, v))
+          marked.push({ version: v, name: state.entries.find((e) => e.version === v)!.name, state: 'pending' })
+        } else {
+          const f = byVersion.get(v)
+          if (!f) throw new ConfigError(`no migration file has version ${v} in ${dir}`, 'TARGET_INVALID')
+          if (applied.has(v)) continue
+          const outcome = await runBookkeeping(work, guardSql(t, service, v, 'up'), recordUpSql(t, service, f))
+          if (outcome === 'done') marked.push({ version: v, name: f.name, state: 'applied' })
+        }
+      }
+      const after = await readState(work, t, source.migrations)
+      return { service, marked, currentVersion: after.state.currentVersion }
+    })
+  }
+
+  async function markTo(to: number): Promise<MarkResult> {
+    const source = await load()
+    return markVersions(source.migrations.filter((m) => m.version <= to).map((m) => m.version), false)
+  }
+
+  async function markFromGolangMigrate(): Promise<MarkResult> {
+    const sql = await db()
+    const gm = await readGolangMigrate(sql)
+    if (!gm) throw new MigrateError('QUERY_FAILED', 'no golang-migrate table schema_migrations in this database')
+    if (gm.dirty) {
+      throw new MigrateError(
+        'INTEGRITY',
+        `golang-migrate's schema_migrations is dirty at version ${gm.version}: fix that migration by hand and clear the dirty flag first`,
+        { exitCode: 3 },
+      )
+    }
+    return markTo(gm.version)
+  }
+
+  async function repair() {
+    const source = await load()
+    return locked(async (work, t) => {
+      const { state } = await readState(work, t, source.migrations)
+      const repaired = []
+      for (const e of state.modified) {
+        await runBookkeeping(work, '', repairSql(t, service, e.version, e.fileChecksum!))
+        repaired.push({ version: e.version, name: e.name, from: e.checksum, to: e.fileChecksum! })
+      }
+      return { service, repaired }
+    })
+  }
+
+  return {
+    service,
+    dir,
+    up,
+    down,
+    status,
+    statusAll,
+    verify,
+    generate,
+    mark: (version, opts = {}) => markVersions([version], opts.pending ?? false),
+    markTo,
+    markFromGolangMigrate,
+    repair,
+    async close() {
+      if (sqlPromise && !options.sql) {
+        const sql = await sqlPromise.catch(() => undefined)
+        await sql?.end({ timeout: 5 })
+      }
+      sqlPromise = undefined
+      trackingPromise = undefined
+    },
+  }
+}
+
+function stepOf(f: MigrationFile, direction: 'up' | 'down', downSql?: string): PlanStep {
+  return {
+    version: f.version,
+    name: f.name,
+    direction,
+    file: direction === 'up' ? f.up.file : f.down!.file,
+    transactional: true,
+    checksum: f.checksum,
+    sql: direction === 'up' ? f.up.content : downSql ?? '',
+  }
+}
+
+function modifiedWarnings(state: State): string[] {
+  return state.modified.map(
+    (e) => `migration ${e.name} was modified after it was applied (checksum ${e.checksum.slice(0, 12)} recorded, ${e.fileChecksum?.slice(0, 12)} now); see verify and repair`,
+  )
+}
+
+function count(results: MigrationResult[], status: MigrationResult['status']): number {
+  return results.filter((r) => r.status === status).length
+}
+
+function fileOf(source: Source, version: number): string | undefined {
+  return source.migrations.find((m) => m.version === version)?.up.file
+}
+
+/** The library logger gets the same lines as the CLI, without the prefix. */
+function logLine(logger: NonNullable<MigratorOptions['logger']>, e: MigrateEvent): void {
+  const line = eventLine(e)
+  if (!line) return
+  if (e.type === 'warning') (logger.warn ?? logger.info).call(logger, line)
+  else logger.info(line)
+}

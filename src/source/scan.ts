@@ -1,0 +1,156 @@
+import * as nodeFs from 'node:fs/promises'
+import { join } from 'node:path'
+import { FileError, type FileProblem } from '../errors.js'
+import type { FileRef, MigrationFile, Source, SourceFile, Warning } from '../types.js'
+import { checksum } from './checksum.js'
+import { MAX_VERSION, parseName, type ParsedName } from './name.js'
+
+/** The file-system calls the scanner needs; injected so tests can fake them. */
+export interface ScanFs {
+  readdir(dir: string): Promise<string[]>
+  readFile(path: string): Promise<Buffer>
+  /** true for a regular file (following symlinks), false otherwise. */
+  isFile(path: string): Promise<boolean>
+}
+
+export const realFs: ScanFs = {
+  readdir: (dir) => nodeFs.readdir(dir),
+  readFile: (path) => nodeFs.readFile(path),
+  isFile: async (path) => {
+    try {
+      return (await nodeFs.stat(path)).isFile()
+    } catch {
+      return false
+    }
+  },
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * Decodes a migration file: refuses NUL bytes and invalid UTF-8 (naming the
+ * file and the byte), drops a UTF-8 BOM. Throws FileError.
+ */
+export function decode(file: string, bytes: Uint8Array): string {
+  const nul = bytes.indexOf(0)
+  if (nul !== -1) {
+    throw new FileError([{ file, message: `contains a NUL byte at byte ${nul}; migration files must be UTF-8 text` }])
+  }
+  let text: string
+  try {
+    text = utf8.decode(bytes)
+  } catch {
+    throw new FileError([{ file, message: `is not valid UTF-8 (at byte ${firstInvalidUtf8(bytes)}); save it as UTF-8` }])
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+}
+
+/** Reads and decodes one file. Throws FileError (bad content) or the fs error. */
+export async function readSource(ref: FileRef, fs: ScanFs = realFs): Promise<SourceFile> {
+  const bytes = await fs.readFile(ref.path)
+  return { ...ref, content: decode(ref.file, bytes) }
+}
+
+/**
+ * Reads a migrations directory (SPEC 3). Never throws for bad files: they are
+ * returned as `problems` so `verify` can list them and `up` can refuse them
+ * all at once (see `assertUsable`). Throws only when the directory itself
+ * cannot be read.
+ */
+export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
+  const names = (await fs.readdir(dir)).filter((n) => n.toLowerCase().endsWith('.sql')).sort()
+  const warnings: Warning[] = []
+  const problems: FileProblem[] = []
+  const ups = new Map<number, { parsed: ParsedName; file: string }>()
+  const downs = new Map<number, { parsed: ParsedName; file: string }>()
+
+  for (const file of names) {
+    if (!(await fs.isFile(join(dir, file)))) continue
+    const parsed = parseName(file)
+    if (!parsed) {
+      warnings.push({ file, message: 'is not a migration file name (NNN_description.up.sql / .down.sql); ignored' })
+      continue
+    }
+    if (parsed.version > MAX_VERSION) {
+      problems.push({ file, message: `version ${parsed.digits} is larger than ${MAX_VERSION}, the largest PostgreSQL integer` })
+      continue
+    }
+    if (parsed.version === 0) {
+      problems.push({ file, message: 'version 0 is reserved (it means "nothing applied"); start at 001' })
+      continue
+    }
+    const seen = parsed.direction === 'up' ? ups : downs
+    const twin = seen.get(parsed.version)
+    if (twin) {
+      problems.push({
+        file,
+        message: `duplicate ${parsed.direction} migration for version ${parsed.version}: ${twin.file} and ${file}`,
+      })
+      continue
+    }
+    seen.set(parsed.version, { parsed, file })
+  }
+
+  for (const [version, down] of downs) {
+    const up = ups.get(version)
+    if (!up) {
+      problems.push({ file: down.file, message: `down migration for version ${version} has no up file` })
+    } else if (up.parsed.description !== down.parsed.description) {
+      warnings.push({
+        file: down.file,
+        message: `pairs with ${up.file} by version, but its description "${down.parsed.description}" differs`,
+      })
+    }
+  }
+
+  const versions = [...ups.keys()].sort((a, b) => a - b)
+  const migrations: MigrationFile[] = []
+  // Reading in parallel matters with thousands of files on a cold cache.
+  const read = await Promise.all(
+    versions.map(async (version) => {
+      const up = ups.get(version)!
+      try {
+        return await readSource({ path: join(dir, up.file), file: up.file }, fs)
+      } catch (e) {
+        if (e instanceof FileError) problems.push(...e.problems)
+        else problems.push({ file: up.file, message: `cannot be read: ${(e as Error).message}` })
+        return null
+      }
+    }),
+  )
+  versions.forEach((version, i) => {
+    const source = read[i]
+    const up = ups.get(version)!
+    if (!source) return
+    const down = downs.get(version)
+    migrations.push({
+      version,
+      name: up.parsed.stem,
+      description: up.parsed.description,
+      up: source,
+      down: down ? { path: join(dir, down.file), file: down.file } : undefined,
+      checksum: checksum(source.content),
+    })
+  })
+  return { dir, migrations, warnings, problems }
+}
+
+/** Throws one FileError listing every problem, before any database work. */
+export function assertUsable(source: Source): void {
+  if (source.problems.length > 0) throw new FileError(source.problems)
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!
+    const len = b < 0x80 ? 1 : b >> 5 === 6 ? 2 : b >> 4 === 14 ? 3 : b >> 3 === 30 ? 4 : 0
+    if (len === 0) return i
+    try {
+      utf8.decode(bytes.subarray(i, i + len))
+    } catch {
+      return i
+    }
+    i += len - 1
+  }
+  return bytes.length
+}
