@@ -10,6 +10,7 @@ import { type ConnectionConfig, resolveConnection } from './config/resolve.js'
 import { checkService, serviceFromDir } from './config/target.js'
 import { computeState, planDown, planUp, type DownOptions, type State, type UpOptions } from './core/plan.js'
 import { eventLine } from './core/messages.js'
+import { prepareStep } from './core/prepare.js'
 import { runSteps } from './core/run.js'
 import { connect } from './db/connect.js'
 import { runBookkeeping } from './db/execute.js'
@@ -65,6 +66,12 @@ export interface MigratorOptions {
   migrationTimeout?: number
   /** Give up waiting for another runner's lock after this many ms (default: wait). */
   lockTimeout?: number
+  /** PostgreSQL lock_timeout (ms) inside each migration, unless its file sets one (`--ddl-lock-timeout`). */
+  ddlLockTimeout?: number
+  /** Retry a migration that failed on lock_timeout this many times, with backoff (`--retries`). */
+  retries?: number
+  /** false: run every file statement by statement without a transaction (default true: transactional unless a file needs otherwise). */
+  useTransactions?: boolean
   /** Retry the first connection for this many ms (`--wait`). */
   waitForDatabase?: number
   /** Receives every progress event. */
@@ -194,6 +201,35 @@ export function createMigrator(options: MigratorOptions): Migrator {
     }
   }
 
+  /** Server major version from the connection's parameters (no round trip). */
+  const serverMajor = (sql: Sql): number | undefined => {
+    const v = (sql as unknown as { parameters?: { server_version?: string } }).parameters?.server_version
+    return v ? parseInt(v, 10) : undefined
+  }
+
+  /** Split and check every file before anything runs (throws FileError with file:line:col). */
+  const prepare = (sql: Sql, f: MigrationFile, direction: 'up' | 'down', content: string, file: string): PlanStep =>
+    prepareStep({
+      version: f.version,
+      name: f.name,
+      direction,
+      file,
+      checksum: f.checksum,
+      content,
+      serverMajor: serverMajor(sql),
+      forceNoTransaction: options.useTransactions === false,
+    })
+
+  const runContext = (work: ReservedSql, t: Tracking) => ({
+    conn: work,
+    tracking: t,
+    service,
+    timeoutMs,
+    ddlLockTimeoutMs: options.ddlLockTimeout,
+    retries: options.retries,
+    emit,
+  })
+
   async function up(opts: RunOptions = {}): Promise<RunResult> {
     const dryRun = opts.dryRun ?? options.dryRun ?? false
     const source = await load()
@@ -203,20 +239,28 @@ export function createMigrator(options: MigratorOptions): Migrator {
     const first = await readState(sql, t, source.migrations)
     const warnings = modifiedWarnings(first.state)
     for (const w of warnings) emit({ type: 'warning', service, message: w })
+    const prepared = new Map<number, PlanStep>()
+    const stepsFor = (files: MigrationFile[]) =>
+      files.map((f) => {
+        let step = prepared.get(f.version)
+        if (!step) prepared.set(f.version, (step = prepare(sql, f, 'up', f.up.content, f.up.file)))
+        return step
+      })
+    const steps = stepsFor(planUp(first.state, opts))
 
     // Nothing pending: no lock and no write needed, whatever other runners do.
-    if (dryRun || planUp(first.state, opts).length === 0) {
-      const steps = planUp(first.state, opts).map((f) => stepOf(f, 'up'))
+    if (dryRun || steps.length === 0) {
       emit({ type: 'plan', service, direction: 'up', count: steps.length, steps })
       if (!dryRun) emit({ type: 'done', service, direction: 'up', applied: 0, currentVersion: first.state.currentVersion })
       return { service, direction: 'up', dryRun, plan: steps, results: [], currentVersion: first.state.currentVersion, warnings }
     }
 
     return locked(async (work, t) => {
+      // Another runner may have applied some while we waited for the lock.
       const { state } = await readState(work, t, source.migrations)
-      const steps = planUp(state, opts).map((f) => stepOf(f, 'up'))
+      const steps = stepsFor(planUp(state, opts))
       emit({ type: 'plan', service, direction: 'up', count: steps.length, steps })
-      const results = await runSteps({ conn: work, tracking: t, service, timeoutMs, emit }, steps)
+      const results = await runSteps(runContext(work, t), steps)
       const currentVersion = Math.max(state.currentVersion, ...results.filter((r) => r.status === 'applied').map((r) => r.version))
       emit({ type: 'done', service, direction: 'up', applied: count(results, 'applied'), currentVersion })
       return { service, direction: 'up' as const, dryRun: false, plan: steps, results, currentVersion, warnings }
@@ -227,18 +271,20 @@ export function createMigrator(options: MigratorOptions): Migrator {
     const dryRun = opts.dryRun ?? options.dryRun ?? false
     const source = await load()
     emit({ type: 'start', service, direction: 'down', dryRun })
+    const sql = await db()
 
     const plan = async (state: State) => {
       const files = planDown(state, source.migrations, opts)
       const warnings = files
         .filter((f) => state.modified.some((m) => m.version === f.version))
         .map((f) => `${f.up.file} changed since it was applied; its down file may not match what is in the database`)
-      const steps = await Promise.all(files.map(async (f) => stepOf(f, 'down', (await readSource(f.down!)).content)))
+      const steps = await Promise.all(
+        files.map(async (f) => prepare(sql, f, 'down', (await readSource(f.down!)).content, f.down!.file)),
+      )
       return { steps, warnings }
     }
 
     if (dryRun) {
-      const sql = await db()
       const { state } = await readState(sql, await tables(), source.migrations)
       const { steps, warnings } = await plan(state)
       for (const w of warnings) emit({ type: 'warning', service, message: w })
@@ -251,7 +297,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       const { steps, warnings } = await plan(state)
       for (const w of warnings) emit({ type: 'warning', service, message: w })
       emit({ type: 'plan', service, direction: 'down', count: steps.length, steps })
-      const results = await runSteps({ conn: work, tracking: t, service, timeoutMs, emit }, steps)
+      const results = await runSteps(runContext(work, t), steps)
       const after = await readState(work, t, source.migrations)
       emit({ type: 'done', service, direction: 'down', applied: count(results, 'rolled-back'), currentVersion: after.state.currentVersion })
       return { service, direction: 'down' as const, dryRun: false, plan: steps, results, currentVersion: after.state.currentVersion, warnings }
@@ -409,18 +455,6 @@ export function createMigrator(options: MigratorOptions): Migrator {
       sqlPromise = undefined
       trackingPromise = undefined
     },
-  }
-}
-
-function stepOf(f: MigrationFile, direction: 'up' | 'down', downSql?: string): PlanStep {
-  return {
-    version: f.version,
-    name: f.name,
-    direction,
-    file: direction === 'up' ? f.up.file : f.down!.file,
-    transactional: true,
-    checksum: f.checksum,
-    sql: direction === 'up' ? f.up.content : downSql ?? '',
   }
 }
 

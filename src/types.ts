@@ -85,9 +85,29 @@ export interface PlanStep {
   name: string
   direction: 'up' | 'down'
   file: string
+  /** Runs inside one transaction with its bookkeeping (else statement by statement). */
   transactional: boolean
   checksum: string
+  /** The file's SQL; a whole-file BEGIN/COMMIT wrapper blanked out with spaces. */
   sql: string
+  /** The file wrapped itself in BEGIN/COMMIT (golang-migrate style); the wrapper is dropped. */
+  wrapped?: boolean
+  /** From `-- link-migrate:lock-timeout`: PostgreSQL's lock_timeout for this migration. */
+  lockTimeoutMs?: number
+  /** Why the file runs without a transaction, e.g. `CREATE INDEX CONCURRENTLY`. */
+  noTransactionReason?: string
+  /** The statements of a no-transaction file, sent one by one. */
+  statements?: StepStatement[]
+}
+
+export interface StepStatement {
+  text: string
+  /** UTF-16 offset in the file. */
+  start: number
+  line: number
+  column: number
+  /** The index a `CREATE INDEX CONCURRENTLY` makes (to drop an INVALID leftover first). */
+  createsIndex?: string
 }
 
 export interface MigrationResult {

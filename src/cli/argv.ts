@@ -24,6 +24,8 @@ export const VALUE_FLAGS = new Set([
   'tracking-schema',
   'format',
   'from',
+  'ddl-lock-timeout',
+  'retries',
 ])
 
 /** Go's flag package accepts `-flag=true|false` for booleans. */

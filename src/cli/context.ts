@@ -82,6 +82,9 @@ export async function createContext(command: string, flags: Flags, io: Io): Prom
   const timeoutMs = str('timeout') === undefined ? undefined : parseDuration('--timeout', str('timeout')!)
   const lockTimeoutMs = str('lock-timeout') === undefined ? undefined : parseDuration('--lock-timeout', str('lock-timeout')!)
   const waitSeconds = int('wait', '--wait')
+  const ddlLockTimeoutMs =
+    str('ddl-lock-timeout') === undefined ? undefined : parseDuration('--ddl-lock-timeout', str('ddl-lock-timeout')!)
+  const retries = int('retries', '--retries')
   const trackingSchema = str('tracking-schema')
   if (trackingSchema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(trackingSchema)) {
     throw new ConfigError(`--tracking-schema must be a plain identifier (letters, digits, _), got ${JSON.stringify(trackingSchema)}`)
@@ -116,6 +119,8 @@ export async function createContext(command: string, flags: Flags, io: Io): Prom
         dryRun,
         migrationTimeout: timeoutMs,
         lockTimeout: lockTimeoutMs,
+        ddlLockTimeout: ddlLockTimeoutMs,
+        retries,
         waitForDatabase: waitSeconds === undefined ? undefined : waitSeconds * 1000,
         onEvent,
       }))

@@ -25,6 +25,8 @@ const COMMANDS: Record<string, { usage: string; handler: Handler; options: [stri
       ['--steps <n>', 'Apply at most N migrations'],
       ['--allow-out-of-order', 'Apply pending migrations older than the current version'],
       ['--strict', 'Refuse to run when an applied migration changed (exit 3)'],
+      ['--ddl-lock-timeout <duration>', "PostgreSQL lock_timeout inside each migration (a file's lock-timeout directive wins)"],
+      ['--retries <n>', 'Retry a migration that failed on lock_timeout N times, with backoff'],
     ],
   },
   down: {
@@ -33,6 +35,8 @@ const COMMANDS: Record<string, { usage: string; handler: Handler; options: [stri
     options: [
       ['--to <version>', 'Roll back every migration above this version (0: all)'],
       ['--steps <n>', 'Roll back N migrations (default 1)'],
+      ['--ddl-lock-timeout <duration>', "PostgreSQL lock_timeout inside each migration (a file's lock-timeout directive wins)"],
+      ['--retries <n>', 'Retry a migration that failed on lock_timeout N times, with backoff'],
     ],
   },
   status: {

@@ -1,11 +1,14 @@
 /**
- * Executes planned steps one by one, each in its own transaction with its
- * bookkeeping, emitting events as it goes. A failure stops the run; the error
- * carries the steps that completed (they stay applied).
+ * Executes planned steps one by one, emitting events as it goes. A
+ * transactional step runs in one transaction with its bookkeeping; a
+ * no-transaction step runs statement by statement and is recorded in its own
+ * transaction after the last statement succeeds. A failure stops the run;
+ * the error carries the steps that completed (they stay applied).
  */
 import type { ReservedSql } from 'postgres'
-import { isMigrateError, MigrateError } from '../errors.js'
-import { runTransactional } from '../db/execute.js'
+import { isMigrateError, MigrateError, QueryError } from '../errors.js'
+import { dropInvalidIndex, invalidIndexes, runBookkeeping, runStatements, runTransactional } from '../db/execute.js'
+import { formatMs } from '../db/lock.js'
 import { guardSql, recordDownSql, recordUpSql, type Tracking } from '../db/tracking.js'
 import type { MigrateEvent, MigrationResult, PlanStep } from '../types.js'
 
@@ -14,8 +17,17 @@ export interface RunContext {
   tracking: Tracking
   service: string
   timeoutMs?: number
+  /** `--ddl-lock-timeout`: lock_timeout for every migration without its own directive. */
+  ddlLockTimeoutMs?: number
+  /** `--retries`: how often to retry a migration that failed on lock_timeout. */
+  retries?: number
   emit: (e: MigrateEvent) => void
+  /** Injected for tests. */
+  sleep?: (ms: number) => Promise<void>
 }
+
+/** SQLSTATE lock_not_available: what lock_timeout raises. */
+const LOCK_NOT_AVAILABLE = '55P03'
 
 /** Throws the failing step's error with `completed` set to what ran before it. */
 export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<MigrationResult[]> {
@@ -25,16 +37,7 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
     const started = performance.now()
     let outcome: 'done' | 'skipped'
     try {
-      outcome = await runTransactional(ctx.conn, {
-        file: step.file,
-        prefix: guardSql(ctx.tracking, ctx.service, step.version, step.direction),
-        body: step.sql,
-        suffix:
-          step.direction === 'up'
-            ? recordUpSql(ctx.tracking, ctx.service, step)
-            : recordDownSql(ctx.tracking, ctx.service, step.version),
-        timeoutMs: ctx.timeoutMs,
-      })
+      outcome = await withRetries(ctx, step, () => runStep(ctx, step))
     } catch (e) {
       const err = isMigrateError(e) ? e : new MigrateError('MIGRATION_FAILED', `${step.file}: ${(e as Error).message}`, { cause: e })
       err.completed = completed
@@ -51,4 +54,68 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
     ctx.emit({ type: 'migration-done', service: ctx.service, index: i + 1, total: steps.length, result })
   }
   return completed
+}
+
+async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipped'> {
+  const guard = guardSql(ctx.tracking, ctx.service, step.version, step.direction)
+  const record =
+    step.direction === 'up' ? recordUpSql(ctx.tracking, ctx.service, step) : recordDownSql(ctx.tracking, ctx.service, step.version)
+  const lockTimeoutMs = step.lockTimeoutMs ?? ctx.ddlLockTimeoutMs
+
+  if (step.transactional) {
+    return runTransactional(ctx.conn, {
+      file: step.file,
+      prefix: guard,
+      body: step.sql,
+      suffix: record,
+      timeoutMs: ctx.timeoutMs,
+      lockTimeoutMs,
+    })
+  }
+
+  const statements = step.statements ?? []
+  // A failed CREATE INDEX CONCURRENTLY leaves an INVALID index that
+  // IF NOT EXISTS would silently keep: drop the ones this file creates.
+  const created = statements.flatMap((s) => (s.createsIndex ? [s.createsIndex] : []))
+  for (const name of await invalidIndexes(ctx.conn, created)) {
+    ctx.emit({ type: 'warning', service: ctx.service, message: `dropping INVALID index ${name} left by an earlier failed run of ${step.file}` })
+    await dropInvalidIndex(ctx.conn, name)
+  }
+  await runStatements(ctx.conn, { file: step.file, content: step.sql, statements, lockTimeoutMs, timeoutMs: ctx.timeoutMs })
+  return runBookkeeping(ctx.conn, guard, record)
+}
+
+/** Retries only lock_timeout failures, with exponential backoff (0.5 s, 1 s, 2 s, ... at most 30 s). */
+async function withRetries(ctx: RunContext, step: PlanStep, attempt: () => Promise<'done' | 'skipped'>): Promise<'done' | 'skipped'> {
+  const retries = ctx.retries ?? 0
+  const sleep = ctx.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt()
+    } catch (e) {
+      const lockWait = e instanceof QueryError && e.sqlState === LOCK_NOT_AVAILABLE
+      if (!lockWait) throw e
+      if (n >= retries) {
+        if (retries > 0) {
+          throw new QueryError(`${e.message} (gave up after ${retries + 1} tries waiting for a lock)`, {
+            code: 'MIGRATION_FAILED',
+            file: e.file,
+            line: e.line,
+            column: e.column,
+            sqlState: e.sqlState,
+            details: e.details,
+            cause: e,
+          })
+        }
+        throw e
+      }
+      const wait = Math.min(500 * 2 ** n, 30_000)
+      ctx.emit({
+        type: 'warning',
+        service: ctx.service,
+        message: `${step.file} waited too long for a lock (lock_timeout); retry ${n + 1} of ${retries} in ${formatMs(wait)}`,
+      })
+      await sleep(wait)
+    }
+  }
 }

@@ -25,6 +25,8 @@ export interface SourceContext {
   content: string
   /** Characters (code points) sent before the file's first character. */
   prefixChars: number
+  /** UTF-16 offset in `content` where the text sent began (a statement of a no-transaction file). */
+  from?: number
 }
 
 /** True for errors that came from the server (they carry a SQLSTATE). */
@@ -48,7 +50,7 @@ export function toQueryError(e: unknown, ctx: SourceContext, code: ErrorCode = '
   let column: number | undefined
   const position = Number(err.position)
   if (position > ctx.prefixChars) {
-    const offset = offsetFromServerPosition(ctx.content, position - ctx.prefixChars)
+    const offset = offsetFromServerPosition(ctx.content, position - ctx.prefixChars, ctx.from ?? 0)
     if (offset !== undefined && offset <= ctx.content.length) {
       ;({ line, column } = lineCol(ctx.content, offset))
       details.push(...sourceExcerpt(ctx.content, line, column))

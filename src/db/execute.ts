@@ -4,7 +4,8 @@
  * round trip, applied whole or not at all with its bookkeeping.
  */
 import type { ReservedSql } from 'postgres'
-import { MigrateError } from '../errors.js'
+import { MigrateError, QueryError } from '../errors.js'
+import type { StepStatement } from '../types.js'
 import { formatMs } from './lock.js'
 import { toQueryError } from './error.js'
 import { ALREADY_APPLIED, NOT_APPLIED } from './tracking.js'
@@ -20,11 +21,14 @@ export interface TransactionalRun {
   suffix: string
   /** Cancel the migration after this long (server-side cancel, rolled back). */
   timeoutMs?: number
+  /** PostgreSQL lock_timeout inside the migration's transaction. */
+  lockTimeoutMs?: number
 }
 
 /** 'skipped': another runner already did this step (the guard fired). Throws QueryError otherwise. */
 export async function runTransactional(conn: ReservedSql, run: TransactionalRun): Promise<'done' | 'skipped'> {
-  const head = 'begin;\n' + run.prefix
+  const lock = run.lockTimeoutMs === undefined ? '' : `set local lock_timeout = ${Math.round(run.lockTimeoutMs)};\n`
+  const head = 'begin;\n' + lock + run.prefix
   // The newline ends a trailing `--` comment; the `;` ends a last statement without one.
   const text = head + run.body + '\n;\n' + run.suffix + 'commit;\nreset all;'
   let timedOut = false
@@ -74,4 +78,91 @@ function codePoints(s: string): number {
   let n = 0
   for (const _ of s) n++
   return n
+}
+
+export interface StatementsRun {
+  file: string
+  /** The whole file, for positions. */
+  content: string
+  statements: StepStatement[]
+  lockTimeoutMs?: number
+  /** For the whole file, across its statements. */
+  timeoutMs?: number
+}
+
+/**
+ * Runs a no-transaction file statement by statement, each as its own
+ * simple-protocol message (CREATE INDEX CONCURRENTLY refuses to share one).
+ * A failure names file:line:col inside the failing statement and lists the
+ * statements that already ran: they are not undone, nothing is recorded, and
+ * the next `up` runs the file again from the start. Throws QueryError.
+ */
+export async function runStatements(conn: ReservedSql, run: StatementsRun): Promise<void> {
+  const deadline = run.timeoutMs === undefined ? undefined : Date.now() + run.timeoutMs
+  if (run.lockTimeoutMs !== undefined) await conn.unsafe(`set lock_timeout = ${Math.round(run.lockTimeoutMs)}`)
+  try {
+    for (const [i, stmt] of run.statements.entries()) {
+      let timedOut = false
+      const query = conn.unsafe(stmt.text)
+      const timer =
+        deadline === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true
+              void query.cancel()
+            }, Math.max(deadline - Date.now(), 0))
+      try {
+        await query
+      } catch (e) {
+        const ran = run.statements.slice(0, i)
+        const details = ran.length
+          ? [
+              `${ran.length} statement(s) ran before this one and stay in effect (no transaction); nothing was recorded, so the next up runs the file again:`,
+              ...ran.map((s) => `  line ${s.line}: ${oneLine(s.text)}`),
+            ]
+          : ['No statement of this file ran; nothing was recorded.']
+        if (timedOut) {
+          throw new MigrateError(
+            'MIGRATION_TIMEOUT',
+            `${run.file}:${stmt.line}:${stmt.column}: cancelled after ${formatMs(run.timeoutMs!)} (--timeout)`,
+            { cause: e, details },
+          )
+        }
+        const err = toQueryError(e, { file: run.file, content: run.content, prefixChars: 0, from: stmt.start })
+        throw new QueryError(err.message, {
+          code: 'MIGRATION_FAILED',
+          file: err.file,
+          line: err.line ?? stmt.line,
+          column: err.column ?? stmt.column,
+          sqlState: err.sqlState,
+          details: [...err.details, ...details],
+          cause: e,
+        })
+      } finally {
+        if (timer) clearTimeout(timer)
+      }
+    }
+  } finally {
+    if (run.lockTimeoutMs !== undefined) await conn.unsafe('reset lock_timeout').catch(() => {})
+  }
+}
+
+/** INVALID indexes among `names` (as written in the files), from a failed CREATE INDEX CONCURRENTLY. */
+export async function invalidIndexes(conn: ReservedSql | import('postgres').Sql, names: string[]): Promise<string[]> {
+  if (names.length === 0) return []
+  const rows = await conn<{ name: string }[]>`
+    select n.name from unnest(${names}::text[]) as n(name)
+      join pg_index i on i.indexrelid = to_regclass(n.name)
+     where not i.indisvalid`
+  return rows.map((r) => r.name)
+}
+
+/** Drops an INVALID index left by a failed CREATE INDEX CONCURRENTLY, before the file runs again. */
+export async function dropInvalidIndex(conn: ReservedSql, name: string): Promise<void> {
+  await conn.unsafe(`drop index concurrently if exists ${name}`)
+}
+
+function oneLine(sql: string): string {
+  const flat = sql.replace(/\s+/g, ' ').trim()
+  return flat.length > 100 ? flat.slice(0, 97) + '...' : flat
 }
