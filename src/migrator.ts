@@ -10,10 +10,10 @@ import { type ConnectionConfig, resolveConnection } from './config/resolve.js'
 import { checkService, serviceFromDir } from './config/target.js'
 import { computeState, planDown, planUp, type DownOptions, type State, type UpOptions } from './core/plan.js'
 import { eventLine } from './core/messages.js'
-import { prepareStep } from './core/prepare.js'
+import { concurrentIndexNames, prepareStep } from './core/prepare.js'
 import { runSteps } from './core/run.js'
 import { connect } from './db/connect.js'
-import { runBookkeeping } from './db/execute.js'
+import { invalidIndexes, runBookkeeping } from './db/execute.js'
 import { acquireServiceLock, type HeldLock } from './db/lock.js'
 import {
   ensureTables,
@@ -308,7 +308,13 @@ export function createMigrator(options: MigratorOptions): Migrator {
     const source = await load()
     const sql = await db()
     const { state } = await readState(sql, await tables(), source.migrations)
-    return { service, currentVersion: state.currentVersion, pending: state.pending.length, migrations: state.entries }
+    return {
+      service,
+      currentVersion: state.currentVersion,
+      pending: state.pending.length,
+      migrations: state.entries,
+      invalidIndexes: await invalidIndexes(sql, concurrentIndexNames(source.migrations.map((m) => m.up.content))),
+    }
   }
 
   async function statusAll(): Promise<ServiceRow[]> {
@@ -347,6 +353,13 @@ export function createMigrator(options: MigratorOptions): Migrator {
     }
     for (const f of source.migrations) {
       if (!f.down) findings.push({ kind: 'missing-down', severity: 'warning', version: f.version, file: f.up.file, message: `${f.name} has no down file` })
+    }
+    for (const name of await invalidIndexes(sql, concurrentIndexNames(source.migrations.map((m) => m.up.content)))) {
+      findings.push({
+        kind: 'invalid-index',
+        severity: 'error',
+        message: `index ${name} is INVALID (a CREATE INDEX CONCURRENTLY failed); the next up drops and rebuilds it`,
+      })
     }
     for (const v of duplicates) {
       findings.push({ kind: 'duplicate-record', severity: 'warning', version: v, message: `version ${v} is recorded more than once in migration_records` })

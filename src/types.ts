@@ -77,6 +77,8 @@ export interface StatusResult {
   currentVersion: number
   pending: number
   migrations: StatusEntry[]
+  /** INVALID indexes (a failed CREATE INDEX CONCURRENTLY) among those the service's files create. */
+  invalidIndexes: string[]
 }
 
 /** One planned step; also the `--dry-run` output. */
@@ -137,6 +139,7 @@ export type FindingKind =
   | 'missing-down'
   | 'bad-name'
   | 'duplicate-record'
+  | 'invalid-index'
 
 export interface Finding {
   kind: FindingKind

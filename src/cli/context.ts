@@ -36,7 +36,8 @@ const NEEDS_DIR = new Set(['up', 'down', 'status', 'verify', 'generate', 'mark',
 
 export async function createContext(command: string, flags: Flags, io: Io): Promise<Context> {
   const env = io.env
-  const str = (name: string) => optionString(flags[name])
+  // cac stores `--database-url` under its camel-cased key `databaseUrl` only.
+  const str = (name: string) => optionString(flags[name] ?? flags[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())])
   const format = str('format') ?? 'text'
   if (format !== 'text' && format !== 'github') throw new ConfigError(`--format must be text or github, got ${JSON.stringify(format)}`, 'USAGE')
   const tty = Boolean(io.stdout.isTTY)

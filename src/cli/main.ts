@@ -84,6 +84,8 @@ const GLOBAL_OPTIONS: [string, string][] = [
 function buildCli(name: string): CAC {
   const cli = cac(name)
   for (const [flag, desc] of GLOBAL_OPTIONS) cli.option(flag, desc)
+  // cac gives negated flags a default of true and prints "(default: true)" after --no-color.
+  for (const o of cli.globalCommand.options) if (o.negated) delete o.config.default
   for (const [cmd, def] of Object.entries(COMMANDS)) {
     const c = cli.command(def.usage, COMMAND_HELP[cmd]!.summary)
     for (const [flag, desc] of def.options) c.option(flag, desc)

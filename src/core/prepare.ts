@@ -122,3 +122,24 @@ export function createdConcurrentIndex(s: Statement): string | undefined {
   }
   return parts.join('.')
 }
+
+/**
+ * Index names that the files create with CREATE INDEX CONCURRENTLY, for
+ * reporting INVALID leftovers. Files that cannot be split are skipped (they
+ * are reported elsewhere); only files mentioning CONCURRENTLY are split.
+ */
+export function concurrentIndexNames(contents: string[]): string[] {
+  const names: string[] = []
+  for (const content of contents) {
+    if (!/concurrently/i.test(content)) continue
+    try {
+      for (const s of analyzeFile(content).body) {
+        const name = createdConcurrentIndex(s)
+        if (name) names.push(name)
+      }
+    } catch {
+      // A file that does not split is refused by up and reported by verify.
+    }
+  }
+  return names
+}

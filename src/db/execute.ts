@@ -129,7 +129,9 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
           )
         }
         const err = toQueryError(e, { file: run.file, content: run.content, prefixChars: 0, from: stmt.start })
-        throw new QueryError(err.message, {
+        // Errors without a server position (a duplicate key, say) still point at the statement.
+        const message = err.line ? err.message : `${run.file}:${stmt.line}:${stmt.column}: ${(e as Error).message}`
+        throw new QueryError(message, {
           code: 'MIGRATION_FAILED',
           file: err.file,
           line: err.line ?? stmt.line,

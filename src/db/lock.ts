@@ -42,11 +42,14 @@ export async function acquireServiceLock(conn: ReservedSql | Sql, service: strin
     if (row?.ok) {
       // Stays on the idle lock connection so waiters can see who and since when
       // (pg_stat_activity.state_change is when it went idle, i.e. just after this).
+      // The previous name comes back on release: the connection may be a
+      // caller's pooled one (library use), which must not keep our name.
+      const [prev] = await conn<{ app: string }[]>`select current_setting('application_name') as app`
       await conn`select set_config('application_name', ${`link-migrate ${service}`.slice(0, 63)}, false)`
       return {
         waitedMs: Date.now() - started,
         release: async () => {
-          await conn`select pg_advisory_unlock(${k1}, ${k2})`
+          await conn`select pg_advisory_unlock(${k1}, ${k2}), set_config('application_name', ${prev?.app ?? ''}, false)`
         },
       }
     }

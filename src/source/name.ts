@@ -19,8 +19,9 @@ export interface ParsedName {
 }
 
 // The dotted form is tried first so `001_a_up.up.sql` is an up file described `a_up`.
-const DOTTED = /^(\d+)_(.+)\.(up|down)\.sql$/
-const UNDERSCORED = /^(\d+)_(.+)_(up|down)\.sql$/
+// `[^/]`, not `.`: a description may hold any character but `/` (SPEC 3), line breaks included.
+const DOTTED = /^(\d+)_([^/]+)\.(up|down)\.sql$/
+const UNDERSCORED = /^(\d+)_([^/]+)_(up|down)\.sql$/
 
 /** Returns null for a name that is not a migration file name. */
 export function parseName(file: string): ParsedName | null {

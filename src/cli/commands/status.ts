@@ -26,6 +26,9 @@ export default async function status(ctx: Context): Promise<number> {
     out.print(`Service: ${result.service}`)
     out.print(`Current version: ${result.currentVersion}`)
     out.print(`Pending: ${result.pending}`)
+    for (const name of result.invalidIndexes) {
+      out.log(`Warning: index ${name} is INVALID (a CREATE INDEX CONCURRENTLY failed); the next up drops and rebuilds it`, 'warn')
+    }
     if (result.migrations.length > 0) {
       out.print('')
       out.print(table(['VERSION', 'NAME', 'STATE', 'APPLIED AT'], result.migrations.map(row)))
