@@ -315,6 +315,10 @@ function stopPostgres() {
 
 // ------------------------------------------------------------------ build
 
+// The bundle and the compiled binary: CLI tests run against both (SPEC 10).
+const BUILD_SCRIPT = process.env.TEST_BUILD_SCRIPT || 'build:all';
+const BINARY = path.join(ROOT, 'dist', 'link-migrate-linux-x64');
+
 async function build() {
   if (process.env.TEST_SKIP_BUILD === '1') {
     log('build: skipped (TEST_SKIP_BUILD=1)');
@@ -326,7 +330,7 @@ async function build() {
   }
   const npmCli = process.env.npm_execpath;
   const [cmd, args] =
-    npmCli && /\.c?js$/.test(npmCli) ? [process.execPath, [npmCli, 'run', 'build']] : ['npm', ['run', 'build']];
+    npmCli && /\.c?js$/.test(npmCli) ? [process.execPath, [npmCli, 'run', BUILD_SCRIPT]] : ['npm', ['run', BUILD_SCRIPT]];
   const t0 = Date.now();
   const r = await run(cmd, args, {
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
@@ -336,9 +340,9 @@ async function build() {
     log(`build: ok (${seconds(Date.now() - t0)})`);
     return true;
   }
-  log('=== npm run build ===');
+  log(`=== npm run ${BUILD_SCRIPT} ===`);
   log(stripAnsi(r.output).trimEnd());
-  log(`--- FAIL npm run build (${r.timedOut ? `timed out after ${BUILD_TIMEOUT_S}s` : `exit ${r.code ?? r.signal}`})`);
+  log(`--- FAIL npm run ${BUILD_SCRIPT} (${r.timedOut ? `timed out after ${BUILD_TIMEOUT_S}s` : `exit ${r.code ?? r.signal}`})`);
   return false;
 }
 
@@ -374,7 +378,7 @@ function parseSummary(text) {
   return { total, passed, skipped: last('Skipped') ?? 0 };
 }
 
-function runTestFile(file, env) {
+function runTestFile(file, env, label = file) {
   return new Promise((resolve) => {
     const t0 = Date.now();
     let output = '';
@@ -424,7 +428,7 @@ function runTestFile(file, env) {
       if (graceTimer) clearTimeout(graceTimer);
       if (closeFallback) clearTimeout(closeFallback);
       running.delete(child);
-      resolve({ file, code, signal, output: stripAnsi(output), timedOut, hung, spawnErr, ms: Date.now() - t0 });
+      resolve({ file: label, code, signal, output: stripAnsi(output), timedOut, hung, spawnErr, ms: Date.now() - t0 });
     };
     child.on('error', (err) => finish(null, null, err));
     child.on('close', (code, signal) => finish(code, signal, null));
@@ -457,17 +461,17 @@ function report(res) {
   log(`--- ${reasons.length ? 'FAIL' : 'PASS'} ${res.file}: ${counts} (${seconds(res.ms)})${reasons.length ? ' - ' + reasons.join('; ') : ''}`);
 }
 
-async function runAll(files, env) {
-  const queue = [...files];
+async function runAll(jobs) {
+  const queue = [...jobs];
   const worker = async () => {
     while (queue.length && !finished) {
-      const file = queue.shift();
-      if (file === undefined) break;
-      const res = await runTestFile(file, env);
+      const job = queue.shift();
+      if (job === undefined) break;
+      const res = await runTestFile(job.file, job.env, job.label);
       if (!finished) report(res);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(JOBS, files.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(JOBS, jobs.length) }, worker));
 }
 
 // ------------------------------------------------------------ life cycle
@@ -549,10 +553,18 @@ async function main() {
     finish(1);
     return;
   }
-  log(`running ${files.length} test file(s), ${JOBS} at a time`);
 
   const env = { ...process.env, ...dbEnv, FORCE_COLOR: '0', NO_COLOR: '1' };
-  await runAll(files, env);
+  const jobs = files.map((file) => ({ file, env, label: file }));
+  // The CLI suite runs a second time against the compiled binary, unless the
+  // caller already chose the executable (LINK_MIGRATE_BIN).
+  if (!process.env.LINK_MIGRATE_BIN && fs.existsSync(BINARY)) {
+    for (const file of files.filter((f) => f.split(path.sep).join('/').includes('test/cli/'))) {
+      jobs.push({ file, env: { ...env, LINK_MIGRATE_BIN: BINARY }, label: `${file} [binary]` });
+    }
+  }
+  log(`running ${jobs.length} test run(s), ${JOBS} at a time`);
+  await runAll(jobs);
   finish(totals.failed === 0 && totals.passed > 0 ? 0 : 1);
 }
 

@@ -118,6 +118,10 @@ export async function main(io: Io): Promise<number> {
     stdout: io.stdout,
     stderr: io.stderr,
   })
+  if (io.argv.length === 1 && ['--version', '-v', '-version', 'version'].includes(io.argv[0]!)) {
+    io.stdout.write(`link-migrate ${VERSION}\n`)
+    return EXIT.ok
+  }
   try {
     const { args } = normalizeArgv(io.argv)
     const cli = buildCli('link-migrate')

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Stand-in for the service's own binary.
+echo "service started"
