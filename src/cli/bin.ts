@@ -1,8 +1,17 @@
-import { main } from './main.js'
+/**
+ * Entry of the one-file CLI. `--version` answers before anything else is
+ * loaded: it is on every container start path and in install checks.
+ */
+import { isVersionRequest, VERSION } from './version.js'
 
-// process.exitCode (not process.exit) so piped stdout is flushed before exit.
-main({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr }).then(
-  (code) => {
-    process.exitCode = code
-  },
-)
+const argv = process.argv.slice(2)
+if (isVersionRequest(argv)) {
+  process.stdout.write(`link-migrate ${VERSION}\n`)
+} else {
+  // process.exitCode (not process.exit) so piped stdout is flushed before exit.
+  void import('./main.js').then(({ main }) =>
+    main({ argv, env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr }).then((code) => {
+      process.exitCode = code
+    }),
+  )
+}

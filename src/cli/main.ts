@@ -8,9 +8,8 @@ import { normalizeArgv, unmark } from './argv.js'
 import { createContext, type Flags } from './context.js'
 import { HELP_SECTIONS, COMMAND_HELP } from './help.js'
 import { Output } from './render.js'
+import { isVersionRequest, VERSION } from './version.js'
 
-declare const __VERSION__: string
-export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'
 
 type Handler = (ctx: Awaited<ReturnType<typeof createContext>>, args: string[]) => Promise<number>
 
@@ -118,7 +117,7 @@ export async function main(io: Io): Promise<number> {
     stdout: io.stdout,
     stderr: io.stderr,
   })
-  if (io.argv.length === 1 && ['--version', '-v', '-version', 'version'].includes(io.argv[0]!)) {
+  if (isVersionRequest(io.argv)) {
     io.stdout.write(`link-migrate ${VERSION}\n`)
     return EXIT.ok
   }
