@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'LOCK_TIMEOUT'
   | 'OUT_OF_ORDER'
   | 'GENERATE_FAILED'
+  | 'POOLER_UNSAFE'
   // integrity (exit 3)
   | 'INTEGRITY'
 

@@ -178,7 +178,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
    * Runs `fn` holding the service's lock, with a connection for the work and
    * (when the pool allows) another idle one holding the lock.
    */
-  async function locked<T>(fn: (work: ReservedSql, t: Tracking) => Promise<T>): Promise<T> {
+  async function locked<T>(fn: (work: ReservedSql, t: Tracking, lock: HeldLock) => Promise<T>): Promise<T> {
     const sql = await db()
     const t = await tables()
     const lockConn = await sql.reserve()
@@ -190,10 +190,20 @@ export function createMigrator(options: MigratorOptions): Migrator {
         onWait: (holder) => emit({ type: 'lock-wait', service, holder }),
       })
       if (held.waitedMs >= 100) emit({ type: 'lock-acquired', service, waitedMs: held.waitedMs })
+      if (held.pooled) {
+        emit({
+          type: 'warning',
+          service,
+          message:
+            'the connection goes through a pooler in transaction mode (the session lock does not hold): ' +
+            'each migration is still applied exactly once (transaction-level lock and bookkeeping re-check), ' +
+            'but files that run without a transaction are refused',
+        })
+      }
       const max = (sql as unknown as { options?: { max?: number } }).options?.max ?? 1
       work = max >= 2 ? await sql.reserve() : lockConn
       await ensureTables(work, t)
-      return await fn(work, t)
+      return await fn(work, t, held)
     } finally {
       if (work && work !== lockConn) work.release()
       if (held) await held.release().catch(() => {})
@@ -220,7 +230,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
       forceNoTransaction: options.useTransactions === false,
     })
 
-  const runContext = (work: ReservedSql, t: Tracking) => ({
+  const runContext = (work: ReservedSql, t: Tracking, lock: HeldLock) => ({
+    lock,
     conn: work,
     tracking: t,
     service,
@@ -255,12 +266,12 @@ export function createMigrator(options: MigratorOptions): Migrator {
       return { service, direction: 'up', dryRun, plan: steps, results: [], currentVersion: first.state.currentVersion, warnings }
     }
 
-    return locked(async (work, t) => {
+    return locked(async (work, t, lock) => {
       // Another runner may have applied some while we waited for the lock.
       const { state } = await readState(work, t, source.migrations)
       const steps = stepsFor(planUp(state, opts))
       emit({ type: 'plan', service, direction: 'up', count: steps.length, steps })
-      const results = await runSteps(runContext(work, t), steps)
+      const results = await runSteps(runContext(work, t, lock), steps)
       const currentVersion = Math.max(state.currentVersion, ...results.filter((r) => r.status === 'applied').map((r) => r.version))
       emit({ type: 'done', service, direction: 'up', applied: count(results, 'applied'), currentVersion })
       return { service, direction: 'up' as const, dryRun: false, plan: steps, results, currentVersion, warnings }
@@ -292,12 +303,12 @@ export function createMigrator(options: MigratorOptions): Migrator {
       return { service, direction: 'down', dryRun, plan: steps, results: [], currentVersion: state.currentVersion, warnings }
     }
 
-    return locked(async (work, t) => {
+    return locked(async (work, t, lock) => {
       const { state } = await readState(work, t, source.migrations)
       const { steps, warnings } = await plan(state)
       for (const w of warnings) emit({ type: 'warning', service, message: w })
       emit({ type: 'plan', service, direction: 'down', count: steps.length, steps })
-      const results = await runSteps(runContext(work, t), steps)
+      const results = await runSteps(runContext(work, t, lock), steps)
       const after = await readState(work, t, source.migrations)
       emit({ type: 'done', service, direction: 'down', applied: count(results, 'rolled-back'), currentVersion: after.state.currentVersion })
       return { service, direction: 'down' as const, dryRun: false, plan: steps, results, currentVersion: after.state.currentVersion, warnings }

@@ -8,12 +8,14 @@
 import type { ReservedSql } from 'postgres'
 import { isMigrateError, MigrateError, QueryError } from '../errors.js'
 import { dropInvalidIndex, invalidIndexes, runBookkeeping, runStatements, runTransactional } from '../db/execute.js'
-import { formatMs } from '../db/lock.js'
+import { formatMs, type HeldLock } from '../db/lock.js'
 import { guardSql, recordDownSql, recordUpSql, type Tracking } from '../db/tracking.js'
 import type { MigrateEvent, MigrationResult, PlanStep } from '../types.js'
 
 export interface RunContext {
   conn: ReservedSql
+  /** The service's session lock: re-checked before a file that runs without a transaction. */
+  lock?: HeldLock
   tracking: Tracking
   service: string
   timeoutMs?: number
@@ -73,6 +75,15 @@ async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipp
     })
   }
 
+  // Without a transaction only the session lock prevents a second runner from
+  // running the same statements: refuse when it is not really held.
+  if (ctx.lock && (ctx.lock.pooled || !(await ctx.lock.verify()))) {
+    throw new MigrateError(
+      'POOLER_UNSAFE',
+      `${step.file} runs without a transaction (${step.noTransactionReason}), and the migration lock is not held ` +
+        'on one server session (a connection pooler in transaction mode?): run it over a direct connection to PostgreSQL',
+    )
+  }
   const statements = step.statements ?? []
   // A failed CREATE INDEX CONCURRENTLY leaves an INVALID index that
   // IF NOT EXISTS would silently keep: drop the ones this file creates.

@@ -23,6 +23,9 @@ export async function connect(config: ConnectionConfig, opts: ConnectOptions = {
   const sql = postgres({
     ...toPostgresOptions(config),
     max: opts.max ?? 2,
+    // Unnamed statements only: PgBouncer in transaction mode cannot keep named
+    // prepared statements across transactions, and we send few, cheap queries.
+    prepare: false,
     // fetch_types stays on although no array type is used: with it off,
     // postgres.js 3.4.9's reserve() never resolves on a fresh connection
     // (its ReadyForQuery path returns before handing the connection over).

@@ -12,6 +12,14 @@ import { lockKeys } from './keys.js'
 
 export interface HeldLock {
   waitedMs: number
+  /**
+   * True when the lock connection is not one server session: a pooler in
+   * transaction mode hands each statement to whichever backend is free, so
+   * a session lock is not held where it seems to be.
+   */
+  pooled: boolean
+  /** Re-checks that this connection is still the session that took the lock. */
+  verify(): Promise<boolean>
   release(): Promise<void>
 }
 
@@ -38,18 +46,40 @@ export async function acquireServiceLock(conn: ReservedSql | Sql, service: strin
   let nextReport = 0
   let pause = 50
   for (;;) {
-    const [row] = await conn`select pg_try_advisory_lock(${k1}, ${k2}) as ok`
+    // A session that already carries another runner's token is a pooled
+    // backend (transaction mode): pg_try_advisory_lock would say yes to us
+    // because that backend holds the lock, so never ask it.
+    const [row] = await conn<{ ok: boolean | null; pid: number }[]>`
+      select case when coalesce(current_setting('link_migrate.lock_token', true), '') = ''
+                  then pg_try_advisory_lock(${k1}, ${k2}) end as ok,
+             pg_backend_pid() as pid`
+    if (row && row.ok === null) {
+      return pooledLock(conn, Date.now() - started)
+    }
     if (row?.ok) {
+      const token = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`
       // Stays on the idle lock connection so waiters can see who and since when
       // (pg_stat_activity.state_change is when it went idle, i.e. just after this).
       // The previous name comes back on release: the connection may be a
       // caller's pooled one (library use), which must not keep our name.
-      const [prev] = await conn<{ app: string }[]>`select current_setting('application_name') as app`
-      await conn`select set_config('application_name', ${`link-migrate ${service}`.slice(0, 63)}, false)`
+      const [prev] = await conn<{ app: string; pid: number }[]>`
+        select current_setting('application_name') as app, pg_backend_pid() as pid,
+               set_config('link_migrate.lock_token', ${token}, false),
+               set_config('application_name', ${`link-migrate ${service}`.slice(0, 63)}, false)`
+      const verify = async () => {
+        const [r] = await conn<{ ok: boolean }[]>`
+          select coalesce(current_setting('link_migrate.lock_token', true), '') = ${token}
+                 and pg_backend_pid() = ${row.pid} as ok`
+        return Boolean(r?.ok)
+      }
       return {
         waitedMs: Date.now() - started,
+        pooled: prev?.pid !== row.pid || !(await verify()),
+        verify,
         release: async () => {
-          await conn`select pg_advisory_unlock(${k1}, ${k2}), set_config('application_name', ${prev?.app ?? ''}, false)`
+          await conn`select pg_advisory_unlock(${k1}, ${k2}),
+                            set_config('link_migrate.lock_token', '', false),
+                            set_config('application_name', ${prev?.app ?? ''}, false)`
         },
       }
     }
@@ -100,4 +130,13 @@ export function formatMs(ms: number): string {
   if (ms < 1000) return `${ms}ms`
   if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`
   return `${+(ms / 60_000).toFixed(1)}m`
+}
+
+/**
+ * The lock as seen behind a transaction-mode pooler: not held. Exactly-once
+ * then rests on each migration's transaction-level lock and bookkeeping
+ * re-check; files that run without a transaction are refused.
+ */
+function pooledLock(_conn: ReservedSql | Sql, waitedMs: number): HeldLock {
+  return { waitedMs, pooled: true, verify: async () => false, release: async () => {} }
 }
