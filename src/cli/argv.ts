@@ -5,7 +5,8 @@
  * - values of value-taking flags are shielded from mri's number coercion
  *   (`--dir 001` must stay "001", not become 1) with a marker that
  *   `optionString` strips again.
- * Throws ConfigError for a value flag without a value.
+ * Throws ConfigError for a value flag without a value (at the end, or followed
+ * by another flag), and for `-action` given twice with different commands.
  */
 import { ConfigError } from '../errors.js'
 
@@ -28,8 +29,11 @@ export const VALUE_FLAGS = new Set([
   'retries',
 ])
 
-/** Go's flag package accepts `-flag=true|false` for booleans. */
-const GO_BOOL = /^(true|false|1|0|t|f|TRUE|FALSE|True|False)$/
+/** Go's flag package (strconv.ParseBool) accepts these for booleans: `-dry-run=false`. */
+const GO_BOOL = /^(true|false|1|0|t|f|T|F|TRUE|FALSE|True|False)$/
+
+/** A word that is itself a flag, not a value: `--dry-run`, `-service`, `-h`, and the `--` separator. */
+const FLAG_LIKE = /^(--$|-{1,2}[A-Za-z])/
 
 const MARK = '\u0001'
 
@@ -60,10 +64,15 @@ export function normalizeArgv(argv: string[]): NormalizedArgv {
       if (value === undefined) {
         const next = argv[i + 1]
         if (next === undefined) throw new ConfigError(`--${name} needs a value`, 'USAGE')
+        // `--service --dry-run` must not become a real run of a service named "--dry-run".
+        if (FLAG_LIKE.test(next)) {
+          throw new ConfigError(`--${name} needs a value, got the flag ${next} (write --${name}=${next} if that is the value)`, 'USAGE')
+        }
         value = next
         i++
       }
       if (name === 'action') {
+        if (value === '') throw new ConfigError('-action needs a value', 'USAGE')
         if (action !== undefined && action !== value) throw new ConfigError(`-action given twice (${action}, ${value})`, 'USAGE')
         action = value
         continue

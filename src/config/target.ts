@@ -21,6 +21,10 @@ export function checkService(name: string, from: string): string {
       'SERVICE_INVALID',
     )
   }
+  // `.` and `..` would make `./SERVICE/migrations` climb out of the working directory.
+  if (/^\.+$/.test(name)) {
+    throw new ConfigError(`${from} ${JSON.stringify(name)} needs a letter or digit`, 'SERVICE_INVALID')
+  }
   return name
 }
 
@@ -44,6 +48,8 @@ export function resolveTarget(input: {
   allowMissingDir?: boolean
 }): Target {
   const { env, cwd } = input
+  // An empty --dir (an unset variable in a script) would silently mean the working directory.
+  if (input.dir !== undefined && input.dir.trim() === '') throw new ConfigError('--dir is empty')
   const service =
     input.service !== undefined
       ? checkService(input.service, '--service')

@@ -29,10 +29,19 @@ export interface SourceContext {
   from?: number
 }
 
-/** True for errors that came from the server (they carry a SQLSTATE). */
+/**
+ * True for errors that came from the server: a SQLSTATE and a severity, which
+ * every ErrorResponse carries. The severity matters: Node's own socket errors
+ * have five-letter codes too (`EPIPE`, `EBUSY`, `EPERM`).
+ */
 export function isServerError(e: unknown): e is PgErrorFields & Error {
-  const code = (e as PgErrorFields)?.code
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)
+  const err = e as PgErrorFields & { severity_local?: unknown }
+  const code = err?.code
+  return (
+    typeof code === 'string' &&
+    /^[0-9A-Z]{5}$/.test(code) &&
+    (typeof err.severity === 'string' || typeof err.severity_local === 'string')
+  )
 }
 
 /**

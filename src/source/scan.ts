@@ -106,22 +106,26 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
   const versions = [...ups.keys()].sort((a, b) => a - b)
   const migrations: MigrationFile[] = []
   // Reading in parallel matters with thousands of files on a cold cache.
+  // Failures are collected per file and reported in version order below,
+  // not in the order the reads happen to finish.
   const read = await Promise.all(
-    versions.map(async (version) => {
+    versions.map(async (version): Promise<SourceFile | FileProblem[]> => {
       const up = ups.get(version)!
       try {
         return await readSource({ path: join(dir, up.file), file: up.file }, fs)
       } catch (e) {
-        if (e instanceof FileError) problems.push(...e.problems)
-        else problems.push({ file: up.file, message: `cannot be read: ${(e as Error).message}` })
-        return null
+        if (e instanceof FileError) return e.problems
+        return [{ file: up.file, message: `cannot be read: ${(e as Error).message}` }]
       }
     }),
   )
   versions.forEach((version, i) => {
-    const source = read[i]
+    const source = read[i]!
     const up = ups.get(version)!
-    if (!source) return
+    if (Array.isArray(source)) {
+      problems.push(...source)
+      return
+    }
     const down = downs.get(version)
     migrations.push({
       version,
