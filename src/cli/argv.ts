@@ -6,7 +6,8 @@
  *   (`--dir 001` must stay "001", not become 1) with a marker that
  *   `optionString` strips again.
  * Throws ConfigError for a value flag without a value (at the end, or followed
- * by another flag), and for `-action` given twice with different commands.
+ * by another flag), for a switch given a value other than a Go boolean
+ * (`-dry-run=yes`), and for `-action` given twice with different commands.
  */
 import { ConfigError } from '../errors.js'
 
@@ -78,11 +79,15 @@ export function normalizeArgv(argv: string[]): NormalizedArgv {
         continue
       }
       out.push(`--${name}=${MARK}${value}`)
-    } else if (value !== undefined && GO_BOOL.test(value)) {
+    } else if (value === undefined) {
+      out.push(`--${name}`)
+    } else if (GO_BOOL.test(value)) {
       // `-dry-run=false` means the flag is off: leave it out.
       if (/^(true|1|t)$/i.test(value)) out.push(`--${name}`)
     } else {
-      out.push(value === undefined ? `--${name}` : `--${name}=${MARK}${value}`)
+      // Every flag outside VALUE_FLAGS is a switch, read as `=== true`:
+      // `--dry-run=yes` passed on would be a string, i.e. a real run.
+      throw new ConfigError(`--${name} does not take a value (only true or false), got ${JSON.stringify(value)}`, 'USAGE')
     }
   }
   if (action !== undefined) out.unshift(action)

@@ -85,8 +85,16 @@ modern('-- ends the flags: everything after it is kept as is', () => {
   refused(['up', '--dir', '--', 'x'], '--dir needs a value, got the flag -- (write --dir=-- if that is the value)')
 })
 
-modern('unknown flags are left for cac to refuse', () => {
-  assert.equal(normalizeArgv(['-verbose', '--foo=bar', '--Dir=x']), plain('--verbose', `--foo=${M}bar`, `--Dir=${M}x`))
+modern('unknown switches are left for cac to refuse', () => {
+  assert.equal(normalizeArgv(['-verbose', '--foo', '--Dir']), plain('--verbose', '--foo', '--Dir'))
+})
+
+modern('a switch given a value that is not a Go boolean is refused (it would read as off)', () => {
+  refused(['up', '-dry-run=yes'], '--dry-run does not take a value (only true or false), got "yes"')
+  refused(['up', '--strict=no'], '--strict does not take a value (only true or false), got "no"')
+  refused(['up', '--json='], '--json does not take a value (only true or false), got ""')
+  // Value flags are not switches: a misspelt one is named as typed.
+  refused(['up', '--Dir=x'], '--Dir does not take a value (only true or false), got "x"')
 })
 
 // ------------------------------------------------------------------ legacy
@@ -135,8 +143,6 @@ legacy('Go booleans: -dry-run=false is dropped, -dry-run=true is kept', () => {
   for (const on of ['true', '1', 't', 'T', 'TRUE', 'True']) {
     assert.equal(normalizeArgv(['-action=up', `-dry-run=${on}`]), { args: ['up', '--dry-run'], legacyAction: 'up' }, `~> ${on}`)
   }
-  // Not a Go boolean: passed on with its value for cac to judge.
-  assert.equal(normalizeArgv(['-dry-run=yes']), plain(`--dry-run=${M}yes`))
 })
 
 legacy('-help in any case is --help', () => {
