@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { ReservedSql, Sql } from 'postgres'
 import { type ConnectionConfig, resolveConnection } from './config/resolve.js'
 import { checkService, serviceFromDir } from './config/target.js'
-import { computeState, planDown, planUp, type DownOptions, type State, type UpOptions } from './core/plan.js'
+import { checkTarget, computeState, planDown, planUp, type DownOptions, type State, type UpOptions } from './core/plan.js'
 import { eventLine } from './core/messages.js'
 import { concurrentIndexNames, prepareStep } from './core/prepare.js'
 import { runSteps } from './core/run.js'
@@ -280,6 +280,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
   async function down(opts: DownOptions & { dryRun?: boolean } = {}): Promise<RunResult> {
     const dryRun = opts.dryRun ?? options.dryRun ?? false
+    checkTarget(opts)
     const source = await load()
     emit({ type: 'start', service, direction: 'down', dryRun })
     const sql = await db()

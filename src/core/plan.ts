@@ -133,13 +133,15 @@ export function planDown(state: State, files: MigrationFile[], opts: DownOptions
       throw new MigrateError('DOWN_MISSING', `cannot roll back ${e.name}: its files are gone from the migrations directory`)
     }
     if (!f.down) {
-      throw new MigrateError('DOWN_MISSING', `cannot roll back ${f.name}: there is no down file (${f.name}.down.sql); nothing was changed`)
+      const expected = f.up.file.endsWith('_up.sql') ? `${f.name}_down.sql` : `${f.name}.down.sql`
+      throw new MigrateError('DOWN_MISSING', `cannot roll back ${f.name}: there is no down file (${expected}); nothing was changed`)
     }
     return f
   })
 }
 
-function checkTarget(opts: { to?: number; steps?: number }): void {
+/** Throws ConfigError for `--to` with `--steps`; call before touching the database. */
+export function checkTarget(opts: { to?: number; steps?: number }): void {
   if (opts.to !== undefined && opts.steps !== undefined) {
     throw new ConfigError('--to and --steps cannot be used together', 'TARGET_INVALID')
   }
