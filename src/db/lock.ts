@@ -103,19 +103,22 @@ export async function acquireServiceLock(conn: ReservedSql | Sql, service: strin
 /** Who holds the service's lock right now, from pg_locks and pg_stat_activity. */
 export async function lockHolder(sql: ReservedSql | Sql, service: string): Promise<LockHolder | null> {
   const [k1, k2] = lockKeys.session(service)
-  const [row] = await sql<{ pid: number; application_name: string; backend_start: Date | null; client_addr: string | null }[]>`
-    select a.pid, a.application_name, coalesce(a.state_change, a.backend_start) as backend_start,
-           a.client_addr::text as client_addr
+  // One-word aliases: a caller's instance may transform column names (postgres.camel).
+  const [row] = await sql<{ pid: number; app: string; since: Date | null; addr: string | null }[]>`
+    select a.pid, a.application_name as app, coalesce(a.state_change, a.backend_start) as since,
+           host(a.client_addr) as addr
       from pg_locks l join pg_stat_activity a on a.pid = l.pid
      where l.locktype = 'advisory' and l.granted
+       -- advisory locks are per database: a holder of the same key in another database is not ours
+       and l.database = (select oid from pg_database where datname = current_database())
        and l.classid = ${k1}::int8::oid and l.objid = ${k2}::int8::oid and l.objsubid = 2
      limit 1`
   if (!row) return null
   return {
     pid: row.pid,
-    applicationName: row.application_name,
-    since: row.backend_start ? row.backend_start.toISOString() : null,
-    clientAddr: row.client_addr,
+    applicationName: row.app,
+    since: row.since ? row.since.toISOString() : null,
+    clientAddr: row.addr,
   }
 }
 
