@@ -75,6 +75,7 @@ export async function createContext(command: string, flags: Flags, io: Io): Prom
     }
   }
   out.setService(target?.service)
+  out.setFileBase(target?.dir, io.cwd)
 
   const dryRun = flags.dryRun === true
   if (dryRun && !['up', 'down'].includes(command)) {

@@ -95,6 +95,8 @@ function buildCli(name: string): CAC {
     return [...sections.filter((s) => !s.title?.startsWith('For more info')), ...HELP_SECTIONS(cmd)]
   })
   cli.version(VERSION)
+  // main() prints the version itself, in one format, whatever else is on the line (`up --version`).
+  cli.showVersionOnExit = false
   return cli
 }
 
@@ -125,7 +127,11 @@ export async function main(io: Io): Promise<number> {
     const { args } = normalizeArgv(io.argv)
     const cli = buildCli('link-migrate')
     const parsed = cli.parse(['node', 'link-migrate', ...args], { run: false })
-    if (parsed.options.help || parsed.options.version) return EXIT.ok
+    if (parsed.options.help) return EXIT.ok
+    if (parsed.options.version) {
+      io.stdout.write(`link-migrate ${VERSION}\n`)
+      return EXIT.ok
+    }
     const command = cli.matchedCommandName
     if (!command) {
       const word = args.find((a) => !a.startsWith('-'))
@@ -134,6 +140,7 @@ export async function main(io: Io): Promise<number> {
       return EXIT.usage
     }
     checkUnknown(cli)
+    checkArguments(command, parsed.args.map(String))
     const ctx = await createContext(command, parsed.options as Flags, io)
     try {
       return await COMMANDS[command]!.handler(ctx, parsed.args.map(String))
@@ -155,6 +162,22 @@ function checkUnknown(cli: CAC): void {
     cli.matchedCommand?.checkUnknownOptions()
   } catch (e) {
     throw new ConfigError(unmark((e as Error).message).replace(/`/g, '') + ` (see link-migrate ${cli.matchedCommandName} --help)`, 'USAGE')
+  }
+}
+
+/**
+ * `up 3` or `down all` must not silently run the plain command: a command
+ * takes only the words its usage shows (`mark [version]`, `generate [...description]`).
+ */
+function checkArguments(command: string, args: string[]): void {
+  const usage = COMMANDS[command]!.usage
+  const max = usage.includes('[...') ? Infinity : (usage.match(/\[[^\]]+\]|<[^>]+>/g) ?? []).length
+  if (args.length > max) {
+    const extra = args.slice(max).map((a) => JSON.stringify(unmark(a))).join(' ')
+    throw new ConfigError(
+      `${command} takes ${max === 0 ? 'no arguments' : `at most ${max} argument`}, got ${extra} (see link-migrate ${command} --help)`,
+      'USAGE',
+    )
   }
 }
 

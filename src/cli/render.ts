@@ -3,6 +3,7 @@
  * terminal) or JSON; every byte passes through secret redaction as a last
  * line of defence, whatever produced it.
  */
+import { isAbsolute, relative, resolve, sep } from 'node:path'
 import kleur from 'kleur'
 import { redactSecrets, redactUrl } from '../config/resolve.js'
 import { isMigrateError } from '../errors.js'
@@ -18,7 +19,7 @@ export interface OutputOptions {
   stderr: NodeJS.WritableStream
 }
 
-export type LineKind = 'info' | 'success' | 'warn' | 'detail'
+export type LineKind = 'info' | 'success' | 'warn' | 'error' | 'detail'
 
 export class Output {
   readonly json: boolean
@@ -28,6 +29,7 @@ export class Output {
   readonly github: boolean
   private secrets: string[] = []
   private prefix = ''
+  private fileBase: { dir: string; cwd: string } | undefined
   private readonly out: NodeJS.WritableStream
   private readonly err: NodeJS.WritableStream
 
@@ -45,6 +47,23 @@ export class Output {
   /** Values that must never be printed (the password, in every encoding). */
   addSecret(secret: string | undefined): void {
     if (secret) this.secrets.push(secret)
+  }
+
+  /**
+   * Migration files are named relative to `dir`; annotations need a path the
+   * CI job can map to the repository: relative to the working directory
+   * (the checkout's root in a GitHub Actions step) when under it.
+   */
+  setFileBase(dir: string | undefined, cwd: string): void {
+    this.fileBase = dir === undefined ? undefined : { dir, cwd }
+  }
+
+  /** The path of a migration file as an annotation shows it. */
+  annotationPath(file: string): string {
+    if (!this.fileBase) return file
+    const abs = resolve(this.fileBase.dir, file)
+    const rel = relative(this.fileBase.cwd, abs)
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : abs
   }
 
   /** `[discovery-svc-migrations] ` before every log line, as the old tool did. */
@@ -66,11 +85,12 @@ export class Output {
     ;(this.json ? this.err : this.out).write(this.clean(text) + '\n')
   }
 
-  /** A log line with the service prefix. `--quiet` keeps only warnings. */
+  /** A log line with the service prefix. `--quiet` keeps only warnings and errors. */
   log(line: string, kind: LineKind = 'info'): void {
-    if (this.quiet && kind !== 'warn') return
+    if (this.quiet && kind !== 'warn' && kind !== 'error') return
     if (kind === 'detail' && !this.verbose) return
-    const paint = kind === 'success' ? kleur.green : kind === 'warn' ? kleur.yellow : kind === 'detail' ? kleur.dim : (s: string) => s
+    const paint =
+      kind === 'success' ? kleur.green : kind === 'warn' ? kleur.yellow : kind === 'error' ? kleur.red : kind === 'detail' ? kleur.dim : (s: string) => s
     this.human(kleur.dim(this.prefix) + paint(line))
   }
 
@@ -108,7 +128,7 @@ export class Output {
     }
     if (this.github) {
       const f = e as { file?: string; line?: number; column?: number }
-      this.annotation('error', message, { file: f.file, line: f.line, col: f.column })
+      this.annotation('error', message, { file: f.file === undefined ? undefined : this.annotationPath(f.file), line: f.line, col: f.column })
     }
   }
 }

@@ -1,12 +1,11 @@
 import type { Context } from '../context.js'
 import { printPlan } from './plan.js'
-import { withoutSql } from './up.js'
+import { toOrSteps, withoutSql } from './up.js'
 
 /** `down`: roll back the latest applied migration, or more with --steps/--to. */
 export default async function down(ctx: Context): Promise<number> {
   const result = await ctx.migrator().down({
-    to: ctx.int('to', '--to'),
-    steps: ctx.int('steps', '--steps', 1),
+    ...toOrSteps(ctx),
     dryRun: ctx.dryRun,
   })
   if (result.dryRun) printPlan(ctx, result)
