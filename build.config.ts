@@ -31,7 +31,17 @@ export default defineConfig([
     minify: false,
     clean: false,
     outDir: 'dist',
-    banner: { js: '#!/usr/bin/env node' },
+    // Copied without its extension (`./migrate`) under a package.json with
+    // "type": "module", Node >= 20.10 reads this file as ESM, where `require`
+    // does not exist. The whole bundle runs inside a function that is handed
+    // the CommonJS require, or one made by createRequire in that case.
+    banner: {
+      js: [
+        '#!/usr/bin/env node',
+        '(typeof require === "function" ? Promise.resolve(require) : import("node:module").then((m) => m.createRequire(process.argv[1] || process.cwd() + "/"))).then((require) => {',
+      ].join('\n'),
+    },
+    footer: { js: '});' },
     define: { __VERSION__: JSON.stringify(version) },
   },
 ])

@@ -9,7 +9,8 @@
 # The compiled binary (link-migrate-linux-x64) is installed when it fits the
 # platform, else the one-file bundle (link-migrate.cjs, needs Node >= 20).
 # Its SHA-256 must match the SHA256SUMS file next to it; the installed file
-# must answer --version. A manifest of what was installed is kept in
+# must answer --version. A manifest of what was installed (the file and the
+# directories the install created) is kept in
 # $PREFIX/share/link-migrate/manifest for --uninstall.
 set -eu
 
@@ -19,7 +20,21 @@ from=""
 action=install
 
 usage() {
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  # Not read from "$0": that is just "sh" under `curl ... | sh`.
+  cat <<'USAGE'
+install.sh: install link-migrate into $PREFIX/bin, Homebrew-style.
+
+  sh install.sh                         # from ./dist (after npm run build:all) or $LINK_MIGRATE_RELEASE_URL
+  sh install.sh --from DIR|URL          # a directory or release URL holding the files and SHA256SUMS
+  sh install.sh --prefix ~/.local       # default: /usr/local as root, else ~/.local
+  sh install.sh --uninstall             # remove exactly what an earlier install put there
+
+The compiled binary (link-migrate-linux-x64) is installed when it fits the
+platform, else the one-file bundle (link-migrate.cjs, needs Node >= 20).
+Its SHA-256 must match the SHA256SUMS file next to it; the installed file
+must answer --version. A manifest of what was installed is kept in
+$PREFIX/share/link-migrate/manifest for --uninstall.
+USAGE
 }
 
 die() {
@@ -40,24 +55,54 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -z "$prefix" ]; then
-  if [ "$(id -u)" = 0 ]; then prefix=/usr/local; else prefix="$HOME/.local"; fi
+  if [ "$(id -u)" = 0 ]; then
+    prefix=/usr/local
+  else
+    [ -n "${HOME:-}" ] || die "HOME is not set: pass --prefix DIR"
+    prefix="$HOME/.local"
+  fi
 fi
+[ -n "$prefix" ] || die "--prefix is empty"
+# Absolute, so that the manifest's paths hold from any directory.
+case "$prefix" in
+  /*) ;;
+  *) prefix="$(pwd)/$prefix" ;;
+esac
 bindir="$prefix/bin"
 sharedir="$prefix/share/$NAME"
 manifest="$sharedir/manifest"
 
+# The manifest holds one path a line: files as they are, directories that the
+# install created with a trailing /. Uninstall removes the files, then those
+# directories (deepest first) when they are empty.
 if [ "$action" = uninstall ]; then
-  [ -f "$manifest" ] || die "nothing to uninstall: no manifest at $manifest"
+  if [ ! -f "$manifest" ]; then
+    printf 'nothing to uninstall: no %s manifest at %s\n' "$NAME" "$manifest"
+    exit 0
+  fi
   while IFS= read -r path; do
-    [ -n "$path" ] || continue
+    case "$path" in
+      ''|*/) continue ;;
+    esac
     if [ -e "$path" ] || [ -L "$path" ]; then
       rm -f "$path"
       printf 'removed %s\n' "$path"
     fi
   done < "$manifest"
+  dirs=$(grep '/$' "$manifest" || true)
   rm -f "$manifest"
+  if [ -n "$dirs" ]; then
+    printf '%s\n' "$dirs" | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2- |
+      while IFS= read -r dir; do
+        dir=${dir%/}
+        if [ -d "$dir" ] && rmdir "$dir" 2>/dev/null; then
+          printf 'removed %s/\n' "$dir"
+        fi
+      done
+  fi
+  # A manifest from an older install.sh lists no directories.
   rmdir "$sharedir" 2>/dev/null || true
-  printf 'link-migrate uninstalled from %s\n' "$prefix"
+  printf '%s uninstalled from %s\n' "$NAME" "$prefix"
   exit 0
 fi
 
@@ -73,7 +118,14 @@ if [ -z "$from" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/link-migrate-install.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+staged=""
+cleanup() {
+  rm -rf "$tmp"
+  if [ -n "$staged" ]; then rm -f "$staged"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # fetch NAME: copy or download one release file into $tmp.
 fetch() {
@@ -106,7 +158,7 @@ fi
 fetch SHA256SUMS || die "no SHA256SUMS in $from: refusing to install an unverified file"
 
 expected=$(awk -v f="$artifact" '$2 == f || $2 == "*" f { print $1 }' "$tmp/SHA256SUMS")
-[ -n "$expected" ] || die "SHA256SUMS has no entry for $artifact"
+[ -n "$expected" ] || die "SHA256SUMS has no entry for $artifact: refusing to install an unverified file"
 if command -v sha256sum >/dev/null 2>&1; then
   actual=$(sha256sum "$tmp/$artifact" | awk '{ print $1 }')
 else
@@ -114,15 +166,54 @@ else
 fi
 [ "$expected" = "$actual" ] || die "checksum mismatch for $artifact: expected $expected, got $actual; not installed"
 
-chmod 755 "$tmp/$artifact"
-version=$("$tmp/$artifact" --version 2>&1) || die "$artifact does not run: $version"
+# missing_dirs DIR: DIR and those of its parents that do not exist yet, one a
+# line, each with a trailing /.
+missing_dirs() {
+  d=$1
+  while [ ! -d "$d" ]; do
+    printf '%s/\n' "$d"
+    parent=$(dirname "$d")
+    [ "$parent" != "$d" ] || break
+    d=$parent
+  done
+}
+created=$( { missing_dirs "$bindir"; missing_dirs "$sharedir"; } | awk '!seen[$0]++ { print length($0) "\t" $0 }' | sort -n | cut -f2-)
 
+# undo_dirs: remove the directories this run created (after a failed check).
+undo_dirs() {
+  [ -n "$created" ] || return 0
+  printf '%s\n' "$created" | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2- |
+    while IFS= read -r dir; do rmdir "${dir%/}" 2>/dev/null || true; done
+}
+
+# Staged next to its final place (not in $TMPDIR, which may be noexec), checked
+# there with --version, then renamed over the old one in one step.
 mkdir -p "$bindir" "$sharedir"
 target="$bindir/$NAME"
-cp "$tmp/$artifact" "$target.tmp.$$"
-mv -f "$target.tmp.$$" "$target"
-printf '%s\n' "$target" > "$manifest"
+staged="$target.tmp.$$"
+cp "$tmp/$artifact" "$staged"
+chmod 755 "$staged"
+if ! version=$("$staged" --version 2>&1); then
+  rm -f "$staged"
+  staged=""
+  undo_dirs
+  die "$artifact does not run ($version); not installed"
+fi
+mv -f "$staged" "$target"
+staged=""
+
+{
+  if [ -f "$manifest" ]; then cat "$manifest"; fi
+  printf '%s\n' "$target"
+  if [ -n "$created" ]; then printf '%s\n' "$created"; fi
+} | awk 'NF && !seen[$0]++' > "$manifest.tmp.$$"
+mv -f "$manifest.tmp.$$" "$manifest"
+
 printf 'installed %s (%s, sha256 %s) as %s\n' "$artifact" "$version" "$actual" "$target"
+if [ -n "$created" ]; then
+  printf '%s\n' "$created" | while IFS= read -r dir; do printf 'created %s\n' "$dir"; done
+fi
+printf 'manifest: %s (sh install.sh --prefix %s --uninstall removes it all)\n' "$manifest" "$prefix"
 case ":$PATH:" in
   *":$bindir:"*) ;;
   *) printf 'note: %s is not on your PATH\n' "$bindir" ;;

@@ -1,0 +1,255 @@
+// The npm package: `npm pack` holds the library, its types, the CLI bundle,
+// README and install.sh (never the 110 MB compiled binary); installed into a
+// fresh project it can be imported (ESM), typed, and run with npx.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js';
+import { tmpDir, writeMigrations } from '../helpers/tmp.js';
+import { ROOT, VERSION, cleanEnv, nodeModulesAbove, ok, run } from './support.js';
+
+const test = suite('npm pack');
+const dbs: FreshDatabase[] = [];
+test.after(async () => {
+  for (const db of dbs.splice(0)) await db.drop().catch(() => undefined);
+  await closeAdmin();
+});
+
+// What the tarball must hold, exactly (npm adds package.json; LICENSE files would be allowed).
+const EXPECTED_FILES = ['README.md', 'dist/index.d.ts', 'dist/index.js', 'dist/link-migrate.cjs', 'install.sh', 'package.json'];
+const MAX_TARBALL_BYTES = 2 * 1024 * 1024;
+
+/** npm's environment: the CLI's clean one, minus what a parent `npm test` set for its own package. */
+function npmEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env = cleanEnv(extra);
+  for (const k of Object.keys(env)) {
+    if (k === 'INIT_CWD' || (k.startsWith('npm_') && !/^npm_config_(registry|cache|userconfig)$/.test(k))) delete env[k];
+  }
+  env.npm_config_update_notifier = 'false';
+  env.npm_config_fund = 'false';
+  env.npm_config_audit = 'false';
+  return env;
+}
+
+const npmCli = (() => {
+  const execpath = process.env.npm_execpath;
+  return (args: string[]): [string, string[]] =>
+    execpath && /npm-cli\.c?js$/.test(execpath) ? [process.execPath, [execpath, ...args]] : ['npm', args];
+})();
+
+const state: { tgz?: string; project?: string } = {};
+
+test('npm pack: the library, its types, the CLI bundle, README and install.sh; no binary', async () => {
+  const dest = await tmpDir('lm-pack-');
+  const [cmd, args] = npmCli(['pack', '--json', '--pack-destination', dest]);
+  const r = ok(await run(cmd, args, { cwd: ROOT, env: npmEnv(), timeoutMs: 120_000 }), 'npm pack');
+  const json = r.stdout.slice(r.stdout.indexOf('['));
+  const [info] = JSON.parse(json) as { filename: string; size: number; unpackedSize: number; files: { path: string; size: number; mode: number }[] }[];
+  assert.ok(info);
+  const tgz = path.join(dest, info.filename);
+  assert.ok(fs.existsSync(tgz), `${tgz} written`);
+  assert.is(info.filename, `link-migrate-${VERSION}.tgz`);
+  const files = info.files.map((f) => f.path).sort();
+  console.log(`npm pack: ${info.filename}, ${info.size} bytes packed, ${info.unpackedSize} unpacked: ${files.join(', ')}`);
+  assert.equal(
+    files.filter((f) => !/^LICEN[CS]E/i.test(f)),
+    EXPECTED_FILES,
+  );
+  assert.ok(info.size < MAX_TARBALL_BYTES, `tarball is ${info.size} bytes`);
+  assert.is(fs.statSync(tgz).size, info.size);
+
+  // The tarball itself, not just npm's report of it.
+  const list = ok(await run('tar', ['-tzf', tgz], { cwd: dest }), 'tar -tzf');
+  const inTar = list.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, '')).sort();
+  assert.equal(inTar, files);
+  assert.not.ok(inTar.some((f) => /link-migrate-linux-x64|SHA256SUMS|^src\/|^test\/|node_modules/.test(f)), inTar.join('\n'));
+  // The bin keeps its executable bit.
+  const bin = info.files.find((f) => f.path === 'dist/link-migrate.cjs');
+  assert.ok(bin && (bin.mode & 0o111) !== 0, 'dist/link-migrate.cjs is executable in the tarball');
+  state.tgz = tgz;
+});
+
+test('npm install <tgz> into a fresh project (registry for its dependencies)', async () => {
+  assert.ok(state.tgz, 'npm pack ran');
+  const project = await tmpDir('lm-consumer-');
+  assert.is(nodeModulesAbove(project), null);
+  await writeFile(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'lm-consumer', version: '1.0.0', private: true, type: 'module' }, null, 2) + '\n',
+  );
+  const [cmd, args] = npmCli(['install', state.tgz!, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error']);
+  const t0 = Date.now();
+  const r = await run(cmd, args, { cwd: project, env: npmEnv(), timeoutMs: 120_000 });
+  assert.ok(!r.timedOut, `npm install took longer than 120 s:\n${r.output}`);
+  ok(r, 'npm install <tgz>');
+  console.log(`npm install <tgz>: ${Date.now() - t0} ms`);
+  const installed = JSON.parse(await readFile(path.join(project, 'node_modules/link-migrate/package.json'), 'utf8')) as {
+    version: string;
+  };
+  assert.is(installed.version, VERSION);
+  assert.ok(fs.existsSync(path.join(project, 'node_modules/postgres/package.json')), 'postgres installed as a dependency');
+  assert.not.ok(
+    fs.existsSync(path.join(project, 'node_modules/link-migrate/dist/link-migrate-linux-x64')),
+    'no binary in the package',
+  );
+  const link = await readlink(path.join(project, 'node_modules/.bin/link-migrate'));
+  assert.is(link, '../link-migrate/dist/link-migrate.cjs');
+  state.project = project;
+});
+
+const CONSUMER = `
+import { createRequire } from 'node:module';
+import {
+  createMigrator, MigrateError, ConfigError, FileError, ConnectError, QueryError, LockError, IntegrityError,
+  isMigrateError, EXIT, eventLine, redactUrl,
+} from 'link-migrate';
+
+const out = {};
+out.exports = Object.fromEntries(
+  Object.entries({ MigrateError, ConfigError, FileError, ConnectError, QueryError, LockError, IntegrityError })
+    .map(([name, cls]) => [name, typeof cls === 'function' && (cls === MigrateError || cls.prototype instanceof MigrateError)]),
+);
+out.exit = EXIT;
+out.redacted = redactUrl('postgres://u:s3cret@db:5432/x');
+out.pkgVersion = createRequire(import.meta.url)('link-migrate/package.json').version;
+
+const dir = new URL('./migrations', import.meta.url).pathname;
+const logged = [];
+const m = createMigrator({ dir, service: 'pack-svc', url: process.env.DATABASE_URL, logger: { info: (l) => logged.push(l) } });
+try {
+  const before = await m.status();
+  out.before = { service: before.service, currentVersion: before.currentVersion, pending: before.pending,
+    names: before.migrations.map((x) => x.name) };
+  const run = await m.up();
+  out.applied = run.results?.map((x) => x.name) ?? null;
+  const after = await m.status();
+  out.after = { currentVersion: after.currentVersion, pending: after.pending };
+} finally {
+  await m.close();
+}
+out.logged = logged;
+
+try {
+  createMigrator({ dir, service: 'bad name!' });
+  out.config = 'no error';
+} catch (e) {
+  out.config = { config: e instanceof ConfigError, migrate: e instanceof MigrateError, is: isMigrateError(e), code: e.code, exitCode: e.exitCode };
+}
+
+const down = createMigrator({ dir, service: 'pack-svc', url: 'postgres://u:s3cret@127.0.0.1:1/nodb' });
+try {
+  await down.status();
+  out.connect = 'no error';
+} catch (e) {
+  out.connect = { connect: e instanceof ConnectError, migrate: e instanceof MigrateError, code: e.code, exitCode: e.exitCode,
+    leaks: String(e.message).includes('s3cret'), message: e.message };
+} finally {
+  await down.close();
+}
+console.log(JSON.stringify(out));
+`;
+
+test('an ESM script imports createMigrator and the error classes and runs status() and up()', async () => {
+  assert.ok(state.project, 'npm install ran');
+  const project = state.project!;
+  const db = await freshDatabase('pack');
+  dbs.push(db);
+  await writeMigrations(project, {
+    'migrations/001_create_notes.up.sql': 'CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL);\n',
+    'migrations/001_create_notes.down.sql': 'DROP TABLE notes;\n',
+    'migrations/002_add_notes_tags.up.sql': "ALTER TABLE notes ADD COLUMN tags jsonb NOT NULL DEFAULT '[]'::jsonb;\n",
+    'migrations/002_add_notes_tags.down.sql': 'ALTER TABLE notes DROP COLUMN tags;\n',
+    'consumer.mjs': CONSUMER,
+  });
+  const r = ok(
+    await run(process.execPath, ['consumer.mjs'], { cwd: project, env: cleanEnv({ DATABASE_URL: db.url }), timeoutMs: 60_000 }),
+    'node consumer.mjs',
+  );
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any>;
+  assert.equal(out.exports, {
+    MigrateError: true, ConfigError: true, FileError: true, ConnectError: true, QueryError: true, LockError: true, IntegrityError: true,
+  });
+  assert.is(out.exit.ok, 0);
+  assert.is(out.redacted, 'postgres://u:***@db:5432/x');
+  assert.is(out.pkgVersion, VERSION);
+  assert.equal(out.before, {
+    service: 'pack-svc',
+    currentVersion: 0,
+    pending: 2,
+    names: ['001_create_notes', '002_add_notes_tags'],
+  });
+  assert.equal(out.after, { currentVersion: 2, pending: 0 });
+  assert.ok(out.logged.includes('Successfully applied migration 002_add_notes_tags'), JSON.stringify(out.logged));
+  assert.equal(out.config, { config: true, migrate: true, is: true, code: 'SERVICE_INVALID', exitCode: 2 });
+  assert.is(out.connect.connect, true, JSON.stringify(out.connect));
+  assert.is(out.connect.migrate, true);
+  assert.is(out.connect.exitCode, 1);
+  assert.is(out.connect.leaks, false, out.connect.message);
+  const [row] = await db.sql<{ version: number }[]>`select version from schema_versions where service = 'pack-svc'`;
+  assert.is(row?.version, 2);
+});
+
+test('the published types check in a NodeNext TypeScript project', async () => {
+  assert.ok(state.project, 'npm install ran');
+  const project = state.project!;
+  const dir = path.join(project, 'typed');
+  await mkdir(dir);
+  await writeFile(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'es2022',
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+        typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+      },
+      include: ['check.ts'],
+    }),
+  );
+  await writeFile(
+    path.join(dir, 'check.ts'),
+    `import { createMigrator, ConnectError, MigrateError, isMigrateError, type StatusResult, type Migrator } from 'link-migrate';
+const m: Migrator = createMigrator({ dir: 'migrations', service: 'typed', url: 'postgres://localhost/x' });
+const s: Promise<StatusResult> = m.status();
+const n: Promise<number> = s.then((r) => r.pending + r.currentVersion);
+export function kind(e: unknown): string {
+  if (e instanceof ConnectError) return 'connect:' + e.code;
+  return isMigrateError(e) ? (e satisfies MigrateError).code : 'other';
+}
+// @ts-expect-error: dir is required
+createMigrator({ service: 'x' });
+void n;
+`,
+  );
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  // The consumer project has its own package.json ("type": "module"): check.ts is ESM.
+  await writeFile(path.join(dir, 'package.json'), '{ "type": "module" }\n');
+  const r = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir, env: cleanEnv(), timeoutMs: 120_000 });
+  assert.is(r.code, 0, r.output);
+});
+
+test('npx link-migrate --version in the project (no download)', async () => {
+  assert.ok(state.project, 'npm install ran');
+  const project = state.project!;
+  const npx = process.env.npm_execpath ? path.join(path.dirname(process.env.npm_execpath), 'npx-cli.js') : '';
+  const [cmd, args] = npx && fs.existsSync(npx) ? [process.execPath, [npx]] : ['npx', []];
+  const r = ok(
+    await run(cmd, [...args, '--no-install', 'link-migrate', '--version'], { cwd: project, env: npmEnv(), timeoutMs: 60_000 }),
+    'npx link-migrate --version',
+  );
+  assert.is(r.stdout.trim(), `link-migrate ${VERSION}`);
+  // The bin shipped in the tarball is byte for byte the bundle that was built.
+  const shipped = await readFile(path.join(project, 'node_modules/link-migrate/dist/link-migrate.cjs'));
+  const built = await readFile(path.join(ROOT, 'dist/link-migrate.cjs'));
+  const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  assert.is(digest(shipped), digest(built));
+});
+
+test.run();
