@@ -322,7 +322,10 @@ function checkTimeout(f: Field, { problems, got }: Check): number | undefined {
 
 function defaultOsUser(env: Record<string, string | undefined>): string {
   try {
-    return userInfo().username
+    const name = userInfo().username
+    // Bun's compiled binary answers "unknown" where Node reads the passwd entry.
+    if (name && name !== 'unknown') return name
+    return env.USER || env.LOGNAME || env.USERNAME || name
   } catch {
     // os.userInfo() throws for a uid without a passwd entry (OpenShift, `docker run -u 1234`).
     return env.USER || env.LOGNAME || env.USERNAME || 'postgres'
@@ -505,6 +508,9 @@ function escapeRegExp(s: string): string {
 }
 
 /** A pattern matching `secret` with any mix of literal and percent-encoded characters (either hex case). */
+/** Secrets shorter than this are masked only as whole words. */
+const SHORT_SECRET = 6
+
 function secretPattern(secret: string): string {
   let out = ''
   for (const ch of secret) {
@@ -532,7 +538,10 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   const patterns = new Set<string>()
   for (const secret of secrets) {
     if (!secret) continue
-    patterns.add(secretPattern(secret))
+    // A short secret ("e", "pass") masked everywhere would shred ordinary words
+    // ("conn***ct"); it is masked where it stands alone, and always in URLs (redactUrl).
+    const alone = secret.length < SHORT_SECRET ? (p: string) => `(?<![A-Za-z0-9])${p}(?![A-Za-z0-9])` : (p: string) => p
+    patterns.add(alone(secretPattern(secret)))
     const json = JSON.stringify(secret).slice(1, -1)
     if (json !== secret) patterns.add(escapeRegExp(json))
   }
