@@ -180,6 +180,13 @@ export function createMigrator(options: MigratorOptions): Migrator {
    */
   async function locked<T>(fn: (work: ReservedSql, t: Tracking, lock: HeldLock) => Promise<T>): Promise<T> {
     const sql = await db()
+    // Calls that share a pool take turns in-process first: two of them polling
+    // for the database lock would each hold a pooled connection, and the
+    // winner could then never get its work connection.
+    return serialize(sql, service, () => lockedOn(sql, fn))
+  }
+
+  async function lockedOn<T>(sql: Sql, fn: (work: ReservedSql, t: Tracking, lock: HeldLock) => Promise<T>): Promise<T> {
     const t = await tables()
     const lockConn = await sql.reserve()
     let work: ReservedSql | undefined
@@ -272,7 +279,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
       const steps = stepsFor(planUp(state, opts))
       emit({ type: 'plan', service, direction: 'up', count: steps.length, steps })
       const results = await runSteps(runContext(work, t, lock), steps)
-      const currentVersion = Math.max(state.currentVersion, ...results.filter((r) => r.status === 'applied').map((r) => r.version))
+      // A skipped step was applied by another runner: it counts as applied too.
+      const currentVersion = Math.max(state.currentVersion, ...results.map((r) => r.version))
       emit({ type: 'done', service, direction: 'up', applied: count(results, 'applied'), currentVersion })
       return { service, direction: 'up' as const, dryRun: false, plan: steps, results, currentVersion, warnings }
     })
@@ -503,4 +511,20 @@ function logLine(logger: NonNullable<MigratorOptions['logger']>, e: MigrateEvent
   if (!line) return
   if (e.type === 'warning') (logger.warn ?? logger.info).call(logger, line)
   else logger.info(line)
+}
+
+/** Per pool and service, the tail of the queue of runs waiting for their turn. */
+const queues = new WeakMap<object, Map<string, Promise<unknown>>>()
+
+function serialize<T>(pool: object, service: string, run: () => Promise<T>): Promise<T> {
+  let byService = queues.get(pool)
+  if (!byService) queues.set(pool, (byService = new Map()))
+  const previous = byService.get(service) ?? Promise.resolve()
+  const result = previous.catch(() => {}).then(run)
+  const tail = result.catch(() => {})
+  byService.set(service, tail)
+  void tail.then(() => {
+    if (byService!.get(service) === tail) byService!.delete(service)
+  })
+  return result
 }

@@ -112,8 +112,9 @@ export interface AppliedRows {
 /** The service's records, oldest version first; [] when the tables do not exist yet. */
 export async function readApplied(sql: Sql | ReservedSql, t: Tracking, service: string, exists?: boolean): Promise<AppliedRows> {
   if (exists === false) return { rows: [], duplicates: [] }
-  const raw = await sql.unsafe<{ version: number; name: string; applied_at: Date; checksum: string }[]>(
-    `select version, name, applied_at, checksum from ${t.records} where service = $1 order by version, id`,
+  // One-word column names: a caller's instance may transform names (postgres.camel).
+  const raw = await sql.unsafe<{ version: number; name: string; at: Date; checksum: string }[]>(
+    `select version, name, applied_at as at, checksum from ${t.records} where service = $1 order by version, id`,
     [service],
   )
   const rows: AppliedRow[] = []
@@ -124,7 +125,7 @@ export async function readApplied(sql: Sql | ReservedSql, t: Tracking, service: 
       if (duplicates[duplicates.length - 1] !== r.version) duplicates.push(r.version)
       continue
     }
-    rows.push({ version: r.version, name: r.name, appliedAt: r.applied_at, checksum: r.checksum })
+    rows.push({ version: r.version, name: r.name, appliedAt: r.at, checksum: r.checksum })
   }
   return { rows, duplicates }
 }
@@ -139,15 +140,15 @@ export interface ServiceRow {
 
 /** Every service recorded in the database (`status --all`). */
 export async function readServices(sql: Sql, t: Tracking): Promise<ServiceRow[]> {
-  const rows = await sql.unsafe<{ service: string; version: number; applied_at: Date; description: string | null; applied: string }[]>(
-    `select v.service, v.version, v.applied_at, v.description,
+  const rows = await sql.unsafe<{ service: string; version: number; at: Date; description: string | null; applied: string }[]>(
+    `select v.service, v.version, v.applied_at as at, v.description,
             (select count(distinct r.version) from ${t.records} r where r.service = v.service) as applied
        from ${t.versions} v order by v.service`,
   )
   return rows.map((r) => ({
     service: r.service,
     version: r.version,
-    appliedAt: r.applied_at.toISOString(),
+    appliedAt: r.at.toISOString(),
     description: r.description,
     applied: Number(r.applied),
   }))
