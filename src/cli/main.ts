@@ -124,7 +124,9 @@ export async function main(io: Io): Promise<number> {
     return EXIT.ok
   }
   try {
-    const { args } = normalizeArgv(io.argv)
+    const normalized = normalizeArgv(io.argv).args
+    // `link-migrate help [command]` as git and go tools accept it.
+    const args = normalized[0] === 'help' ? [...normalized.slice(1), '--help'] : normalized
     const cli = buildCli('link-migrate')
     const parsed = cli.parse(['node', 'link-migrate', ...args], { run: false })
     if (parsed.options.help) return EXIT.ok
