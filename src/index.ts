@@ -9,6 +9,8 @@
  * await migrator.close()
  */
 export { createMigrator } from './migrator.js'
+export { lint, RULES, type LintTarget } from './lint/index.js'
+export type { LintFinding, LintOptions, LintResult, LintRule, Severity } from './lint/index.js'
 export type { Migrator, MigratorOptions, RunOptions, MarkOptions, MarkResult, GenerateResult } from './migrator.js'
 export type { DownOptions, UpOptions } from './core/plan.js'
 export { eventLine } from './core/messages.js'

@@ -31,6 +31,7 @@ import {
   type Tracking,
 } from './db/tracking.js'
 import { ConfigError, MigrateError } from './errors.js'
+import { lint as lintTarget, type LintOptions, type LintResult } from './lint/index.js'
 import { assertUsable, readSource, scan } from './source/scan.js'
 import { slugify } from './source/name.js'
 import type {
@@ -110,6 +111,12 @@ export interface Migrator {
   /** Every service recorded in the database. */
   statusAll(): Promise<ServiceRow[]>
   verify(): Promise<VerifyResult>
+  /**
+   * Offline checks of the directory's files (SPEC 7): never connects. Uses
+   * the migrator's `useTransactions`. Throws only when the directory cannot
+   * be read.
+   */
+  lint(opts?: LintOptions): Promise<LintResult>
   generate(description: string): Promise<GenerateResult>
   mark(version: number, opts?: MarkOptions): Promise<MarkResult>
   /** Record every version up to `to` as applied (adopting a database another tool migrated). */
@@ -475,6 +482,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
     status,
     statusAll,
     verify,
+    lint: (opts = {}) => lintTarget({ dir }, { useTransactions: options.useTransactions, ...opts }),
     generate,
     mark: (version, opts = {}) => markVersions([version], opts.pending ?? false),
     markTo,

@@ -32,9 +32,9 @@ export interface Context {
   close(): Promise<void>
 }
 
-const NEEDS_DIR = new Set(['up', 'down', 'status', 'verify', 'generate', 'mark', 'repair'])
+const NEEDS_DIR = new Set(['up', 'down', 'status', 'verify', 'generate', 'mark', 'repair', 'lint'])
 
-export async function createContext(command: string, flags: Flags, io: Io): Promise<Context> {
+export async function createContext(command: string, flags: Flags, io: Io, args: string[] = []): Promise<Context> {
   const env = io.env
   // cac stores `--database-url` under its camel-cased key `databaseUrl` only.
   const str = (name: string) => optionString(flags[name] ?? flags[name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())])
@@ -60,7 +60,9 @@ export async function createContext(command: string, flags: Flags, io: Io): Prom
 
   const allServices = command === 'status' && flags.all === true
   let target: Target | undefined
-  if (NEEDS_DIR.has(command)) {
+  // `lint a.sql b.sql` reads only the files given: no directory needed.
+  const looseFiles = command === 'lint' && args.length > 0
+  if (NEEDS_DIR.has(command) && !looseFiles) {
     try {
       target = resolveTarget({
         dir: str('dir'),
@@ -93,7 +95,8 @@ export async function createContext(command: string, flags: Flags, io: Io): Prom
   }
 
   let connection: ConnectionConfig | undefined
-  if (command !== 'generate') {
+  // generate and lint never connect: a bad DB_PORT must not stop them.
+  if (command !== 'generate' && command !== 'lint') {
     connection = resolveConnection({ databaseUrl: str('database-url'), env })
     out.addSecret(connection.password)
     if (out.verbose) out.log(`Using database ${connection.display}`, 'detail')

@@ -21,6 +21,10 @@ export const COMMAND_HELP: Record<string, { summary: string; exit: string[] }> =
     summary: 'Create the next NNN_slug.up.sql / .down.sql pair',
     exit: ['0  created (paths printed)', '1  the files could not be written', '2  usage error (no description)'],
   },
+  lint: {
+    summary: 'Check migration files offline (no database): names, pairs, transaction control, unsafe operations',
+    exit: ['0  no error-level finding (warnings and notes may be printed)', '1  an error-level finding', '2  usage error'],
+  },
   mark: {
     summary: 'Record a version as applied without running it (--pending removes it); for recovery and adoption',
     exit: ['0  recorded', '1  no database, lock timeout, invalid files', '2  usage error (no such version)', '3  --from golang-migrate and its table is dirty'],

@@ -52,6 +52,14 @@ const COMMANDS: Record<string, { usage: string; handler: Handler; options: [stri
     handler: lazy(() => import('./commands/generate.js')),
     options: [['--description <text>', 'What the migration does (or give it as arguments)']],
   },
+  lint: {
+    usage: 'lint [...files]',
+    handler: lazy(() => import('./commands/lint.js')),
+    options: [
+      ['--assume-applied <version>', 'Migrations up to this version are in production: index and lock rules apply to their tables'],
+      ['--ddl-lock-timeout <duration>', 'up runs with this lock_timeout: files need no lock-timeout directive'],
+    ],
+  },
   mark: {
     usage: 'mark [version]',
     handler: lazy(() => import('./commands/mark.js')),
@@ -143,7 +151,7 @@ export async function main(io: Io): Promise<number> {
     }
     checkUnknown(cli)
     checkArguments(command, parsed.args.map(String))
-    const ctx = await createContext(command, parsed.options as Flags, io)
+    const ctx = await createContext(command, parsed.options as Flags, io, parsed.args.map(String))
     try {
       return await COMMANDS[command]!.handler(ctx, parsed.args.map(String))
     } catch (e) {

@@ -1,0 +1,60 @@
+import { isAbsolute, join, relative } from 'node:path'
+import kleur from 'kleur'
+import { ConfigError, EXIT } from '../../errors.js'
+import { lint, type LintFinding, type LintOptions, type LintResult } from '../../lint/index.js'
+import type { Context } from '../context.js'
+import { parseDuration } from '../values.js'
+
+/**
+ * `lint [files...]`: offline checks (SPEC 7), no database and no
+ * configuration. Files given as arguments are linted as a set (the others
+ * are their "earlier migrations"); else the migrations directory. Exit 1
+ * when any finding is an error.
+ */
+export default async function lintCommand(ctx: Context, args: string[]): Promise<number> {
+  const { out } = ctx
+  if (args.length > 0 && ctx.str('dir') !== undefined) {
+    throw new ConfigError('lint takes either --dir or files, not both', 'USAGE')
+  }
+  const ddl = ctx.str('ddl-lock-timeout')
+  const options: LintOptions = {
+    assumeApplied: ctx.int('assume-applied', '--assume-applied'),
+    ddlLockTimeout: ddl === undefined ? undefined : parseDuration('--ddl-lock-timeout', ddl),
+  }
+  const result = args.length > 0 ? await lint({ files: args, cwd: ctx.cwd }, options) : await ctx.migrator().lint(options)
+
+  // Findings name files relative to the directory (or as given); people and
+  // CI annotations want them relative to where lint was run.
+  const base = args.length > 0 ? undefined : ctx.target?.dir
+  const shown = (file: string): string => {
+    if (base === undefined) return file
+    const rel = relative(ctx.cwd, join(base, file))
+    return rel.startsWith('..') || isAbsolute(rel) ? join(base, file) : rel
+  }
+
+  if (out.json) out.jsonDocument(result)
+  else if (out.github) {
+    for (const f of result.findings) {
+      // GitHub knows `notice` too; Output.annotation prints the level as given.
+      const level = (f.severity === 'info' ? 'notice' : f.severity) as 'error' | 'warning'
+      out.annotation(level, `${f.message} [${f.rule}]`, { file: shown(f.file), line: f.line, col: f.column })
+    }
+  } else {
+    for (const f of result.findings) {
+      if (out.quiet && f.severity === 'info') continue
+      out.print(`${shown(f.file)}:${f.line}:${f.column}  ${paint(f)}  ${kleur.dim(f.rule)}  ${f.message}`)
+    }
+  }
+  if (!out.json) out.log(summary(result), result.findings.length > 0 ? 'warn' : 'success')
+  return result.ok ? EXIT.ok : EXIT.failure
+}
+
+function paint(f: LintFinding): string {
+  return f.severity === 'error' ? kleur.red(f.severity) : f.severity === 'warning' ? kleur.yellow(f.severity) : kleur.cyan(f.severity)
+}
+
+/** `2 errors, 1 warning, 0 notes in 12 files`. */
+function summary(r: LintResult): string {
+  const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`
+  return `Lint: ${n(r.errors, 'error')}, ${n(r.warnings, 'warning')}, ${n(r.infos, 'note')} in ${n(r.files, 'file')}`
+}

@@ -1,0 +1,29 @@
+/**
+ * `drop-table`: `DROP TABLE` in an up file, of a table that exists in
+ * production: the running version still uses it, and the data is gone for
+ * good (a down file cannot bring it back). Tables the migrations created
+ * (a staging table) and down files are not checked.
+ */
+import { as, display, names, tableFromNames } from '../ast.js'
+import { parsedStatements } from '../model.js'
+import type { LintRule } from '../types.js'
+
+export const dropTable: LintRule = {
+  id: 'drop-table',
+  severity: 'error',
+  docs: 'Stop using the table in a release first, keep a backup, then drop it (and allow the rule here)',
+  check(ctx) {
+    for (const { file, stmt, node } of parsedStatements(ctx.files, 'up')) {
+      const drop = as(node, 'DropStmt')
+      if (drop?.removeType !== 'OBJECT_TABLE') continue
+      for (const o of drop.objects ?? []) {
+        const table = tableFromNames(names(as(o, 'List')?.items))
+        if (stmt.known.isNew(table)) continue
+        ctx.report(
+          { file, statement: stmt },
+          `DROP TABLE ${display(table)} in an up file: the running version still uses it, and its data cannot be restored by a down file`,
+        )
+      }
+    }
+  },
+}

@@ -1,0 +1,24 @@
+/**
+ * `empty-file`: a migration with no statement (only comments or nothing):
+ * usually a generated file never filled in. An empty down file promises an
+ * undo it does not do.
+ */
+import { directionOf } from '../model.js'
+import type { LintRule } from '../types.js'
+
+export const emptyFile: LintRule = {
+  id: 'empty-file',
+  severity: 'warning',
+  docs: 'Write the migration, or delete the file; a down that cannot undo should say so in a failing statement',
+  check(ctx) {
+    for (const file of ctx.files) {
+      if (!file.analysis || file.analysis.body.length > 0) continue
+      ctx.report(
+        { file },
+        directionOf(file) === 'down'
+          ? 'the down file has no SQL statement: down would record a rollback that undid nothing'
+          : 'the file has no SQL statement: up would record it as applied having done nothing',
+      )
+    }
+  },
+}

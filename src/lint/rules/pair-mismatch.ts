@@ -1,0 +1,29 @@
+/**
+ * `pair-mismatch`: a down file whose description differs from its up
+ * file's. They still pair by version (SPEC 3), but the names no longer say
+ * they belong together: usually one of them was renamed.
+ */
+import { parseName, type ParsedName } from '../../source/name.js'
+import type { LintRule } from '../types.js'
+
+export const pairMismatch: LintRule = {
+  id: 'pair-mismatch',
+  severity: 'warning',
+  docs: 'Give the down file the same NNN_description as its up file',
+  check(ctx) {
+    for (const dir of ctx.directories) {
+      const ups = new Map<number, ParsedName>()
+      for (const b of dir.names) {
+        const p = parseName(b)
+        if (p?.direction === 'up' && !ups.has(p.version)) ups.set(p.version, p)
+      }
+      for (const base of dir.names) {
+        const p = parseName(base)
+        const up = p?.direction === 'down' ? ups.get(p.version) : undefined
+        if (!p || !up || up.description === p.description) continue
+        const file = dir.linted.has(base) ? ctx.fileNamed(dir.linted.get(base)!) : undefined
+        if (file) ctx.report({ file }, `pairs with ${up.stem} by version, but its description "${p.description}" differs from "${up.description}"`)
+      }
+    }
+  },
+}

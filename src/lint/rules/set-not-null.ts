@@ -1,0 +1,30 @@
+/**
+ * `set-not-null`: `ALTER COLUMN ... SET NOT NULL` on a table that exists in
+ * production scans the whole table under an ACCESS EXCLUSIVE lock. Since
+ * PostgreSQL 12 it skips the scan when a validated `CHECK (col IS NOT
+ * NULL)` exists: a check added NOT VALID and validated (by an earlier
+ * statement or migration) is recognised, and then nothing is reported.
+ */
+import { alterTable } from '../alter.js'
+import { display } from '../ast.js'
+import { parsedStatements } from '../model.js'
+import type { LintRule } from '../types.js'
+
+export const setNotNull: LintRule = {
+  id: 'set-not-null',
+  severity: 'error',
+  docs: 'ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c; then SET NOT NULL (no scan) and drop c',
+  check(ctx) {
+    for (const { file, stmt } of parsedStatements(ctx.files)) {
+      const alter = alterTable(file, stmt)
+      if (!alter || stmt.known.isNew(alter.table)) continue
+      for (const { cmd, offset } of alter.actions) {
+        if (cmd.subtype !== 'AT_SetNotNull' || stmt.known.hasValidNotNullCheck(alter.table, cmd.name ?? '')) continue
+        ctx.report(
+          { file, statement: stmt, offset },
+          `SET NOT NULL on ${display(alter.table)}.${cmd.name} scans the whole table under an ACCESS EXCLUSIVE lock`,
+        )
+      }
+    }
+  },
+}

@@ -1,0 +1,39 @@
+/**
+ * `transaction-control`: BEGIN, COMMIT, ROLLBACK, END, ABORT, PREPARE
+ * TRANSACTION at the top level of a file (not the whole-file wrapper).
+ * link-migrate runs each migration in its own transaction with its
+ * bookkeeping; a COMMIT in the middle would record half a migration, so
+ * `up` refuses the file. Words in function bodies and strings never count.
+ */
+import type { LintRule } from '../types.js'
+
+export const transactionControl: LintRule = {
+  id: 'transaction-control',
+  severity: 'error',
+  docs: 'Remove BEGIN/COMMIT: link-migrate runs each migration in its own transaction (SAVEPOINT is fine)',
+  check(ctx) {
+    for (const file of ctx.files) {
+      const a = file.analysis
+      if (!a) continue
+      for (const stmt of file.statements) {
+        if (stmt.control === undefined || stmt.wrapper) continue
+        ctx.report(
+          { file, statement: stmt },
+          file.transactional
+            ? `${stmt.control} controls the transaction; link-migrate runs each migration in its own transaction with its bookkeeping: remove it`
+            : `${stmt.control} in a file that runs without a transaction; link-migrate runs its statements one by one: remove it`,
+        )
+      }
+      // A wrapper around a file that must run without a transaction only
+      // because of the directive (a no-transaction statement is
+      // concurrently-in-wrapped-file's finding).
+      if (a.wrappedInTransaction && !file.transactional && !file.statements.some((s) => s.noTransaction !== undefined)) {
+        const begin = file.statements[0]!
+        ctx.report(
+          { file, statement: begin },
+          'the file is wrapped in BEGIN/COMMIT but runs without a transaction (no-transaction directive): drop the wrapper',
+        )
+      }
+    }
+  },
+}

@@ -1,0 +1,14 @@
+/**
+ * `unreadable-file`: a file that cannot be read, or is not UTF-8 text (NUL
+ * bytes, invalid UTF-8). `up` refuses it.
+ */
+import type { LintRule } from '../types.js'
+
+export const unreadableFile: LintRule = {
+  id: 'unreadable-file',
+  severity: 'error',
+  docs: 'Save migration files as UTF-8 text',
+  check(ctx) {
+    for (const file of ctx.files) if (file.unreadable !== undefined) ctx.report({ file }, file.unreadable)
+  },
+}

@@ -1,0 +1,31 @@
+/**
+ * `version-gap`: a hole in the numbering (003 follows 001). Harmless to
+ * the runner, but usually a deleted or renumbered migration, or a branch
+ * that took a number and was never merged.
+ */
+import { MAX_VERSION, parseName } from '../../source/name.js'
+import type { LintRule } from '../types.js'
+
+export const versionGap: LintRule = {
+  id: 'version-gap',
+  severity: 'warning',
+  docs: 'Number migrations without holes; check that no migration was deleted or renumbered',
+  check(ctx) {
+    for (const dir of ctx.directories) {
+      const first = new Map<number, string>()
+      for (const base of dir.names) {
+        const p = parseName(base)
+        if (p?.direction === 'up' && p.version > 0 && p.version <= MAX_VERSION && !first.has(p.version)) first.set(p.version, base)
+      }
+      const versions = [...first.keys()].sort((a, b) => a - b)
+      for (let i = 1; i < versions.length; i++) {
+        const [prev, v] = [versions[i - 1]!, versions[i]!]
+        if (v - prev <= 1) continue
+        const base = first.get(v)!
+        const file = dir.linted.has(base) ? ctx.fileNamed(dir.linted.get(base)!) : undefined
+        const missing = v - prev === 2 ? `${prev + 1} is missing` : `${prev + 1} to ${v - 1} are missing`
+        if (file) ctx.report({ file }, `version ${v} follows ${prev}: ${missing}`)
+      }
+    }
+  },
+}
