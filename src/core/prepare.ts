@@ -5,8 +5,7 @@
  * psql meta-commands, misplaced directives), and read its directives.
  * Every refusal is a FileError with file:line:col.
  */
-import { parseDuration } from '../cli/values.js'
-import { FileError, isMigrateError, type FileProblem } from '../errors.js'
+import { FileError, type FileProblem } from '../errors.js'
 import { analyzeFile } from '../sql/classify.js'
 import { identifierName } from '../sql/lexer.js'
 import { SqlSyntaxError } from '../sql/lexer.js'
@@ -38,14 +37,9 @@ export function prepareStep(input: PrepareInput): PlanStep {
   }
   const problems: FileProblem[] = analysis.directives.problems.map((p) => ({ file, line: p.line, column: p.column, message: p.message }))
 
-  let lockTimeoutMs: number | undefined
-  if (analysis.directives.lockTimeout !== undefined) {
-    try {
-      lockTimeoutMs = parseDuration('-- link-migrate:lock-timeout', analysis.directives.lockTimeout)
-    } catch (e) {
-      problems.push({ file, message: isMigrateError(e) ? e.message : String(e) })
-    }
-  }
+  // The directive takes PostgreSQL's syntax (checked, with its position, by
+  // analyzeFile): `500` is 500 ms, `1min`, `2 h` and `100us` are fine.
+  const lockTimeoutMs = analysis.directives.lockTimeout === undefined ? undefined : pgDurationMs(analysis.directives.lockTimeout)
 
   const enumNeedsNoTx = analysis.addsEnumValue.length > 0 && input.serverMajor !== undefined && input.serverMajor < 12
   const transactional = analysis.transactional && !enumNeedsNoTx && !input.forceNoTransaction
@@ -59,13 +53,22 @@ export function prepareStep(input: PrepareInput): PlanStep {
         : `${use.keyword} in a file that runs without a transaction; link-migrate runs its statements one by one: remove it`,
     })
   }
+  const noTransactionReason = transactional
+    ? undefined
+    : (analysis.noTransactionReasons[0]?.reason ??
+      (analysis.directives.noTransaction
+        ? 'link-migrate:no-transaction directive'
+        : enumNeedsNoTx
+          ? 'ALTER TYPE ... ADD VALUE before PostgreSQL 12'
+          : 'transactions turned off'))
   if (analysis.wrappedInTransaction && !transactional) {
-    const first = analysis.noTransactionReasons[0]
+    // Point at the statement that needs no transaction, else at the wrapper's BEGIN.
+    const at = analysis.noTransactionReasons[0] ?? analysis.statements[0]
     problems.push({
       file,
-      line: first?.line,
-      column: first?.column,
-      message: `${first?.reason ?? 'this file'} cannot run inside the file's own BEGIN/COMMIT: drop the wrapper`,
+      line: at?.line,
+      column: at?.column,
+      message: `${noTransactionReason} cannot run inside the file's own BEGIN/COMMIT: drop the wrapper`,
     })
   }
   if (problems.length > 0) throw new FileError(problems)
@@ -92,15 +95,34 @@ export function prepareStep(input: PrepareInput): PlanStep {
     wrapped: analysis.wrappedInTransaction,
     lockTimeoutMs,
     statements,
-    noTransactionReason: transactional ? undefined : (analysis.noTransactionReasons[0]?.reason ??
-          (analysis.directives.noTransaction ? 'link-migrate:no-transaction directive' : enumNeedsNoTx ? 'ALTER TYPE ... ADD VALUE before PostgreSQL 12' : 'transactions turned off')),
+    noTransactionReason,
   }
 }
 
+const PG_UNITS_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 }
+
 /**
- * The index a `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON ...`
- * makes, as written (maybe schema-qualified); undefined otherwise or when
- * unnamed. Needed to drop the INVALID leftover of a failed attempt.
+ * A duration in PostgreSQL's syntax for `lock_timeout` (what analyzeFile
+ * accepts: a number and an optional unit us, ms, s, min, h, d; a bare number
+ * is milliseconds) in whole milliseconds. A non-zero value never rounds down
+ * to 0, which PostgreSQL reads as "no timeout"; 0 stays 0.
+ */
+function pgDurationMs(arg: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?$/.exec(arg.trim())
+  // analyzeFile only lets through arguments of this form.
+  if (m === null) throw new Error(`unexpected lock-timeout argument ${JSON.stringify(arg)}`)
+  const ms = Number(m[1]) * PG_UNITS_MS[m[2] ?? 'ms']!
+  return ms === 0 ? 0 : Math.max(1, Math.round(ms))
+}
+
+/**
+ * The index a `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON
+ * [ONLY] table ...` makes, as written; undefined otherwise, when unnamed or
+ * when the statement is malformed.
+ * An index lives in its table's schema (PostgreSQL allows no schema on the
+ * index name), so with a schema-qualified table the name is qualified the
+ * same way: `... i ON app.t` gives `app.i`. Needed to find and drop the
+ * INVALID leftover of a failed attempt, whatever the search_path.
  */
 export function createdConcurrentIndex(s: Statement): string | undefined {
   const t = s.tokens ?? []
@@ -111,16 +133,28 @@ export function createdConcurrentIndex(s: Statement): string | undefined {
   if (!word('INDEX') || !word('CONCURRENTLY')) return undefined
   if (t[i]?.upper === 'IF' && t[i + 1]?.upper === 'NOT' && t[i + 2]?.upper === 'EXISTS') i += 3
   if (t[i]?.upper === 'ON') return undefined
-  const parts: string[] = []
-  for (;;) {
-    const tok = t[i]
-    const name = tok ? identifierName(tok) : undefined
-    if (name === undefined) return undefined
-    parts.push(tok!.kind === 'quoted-identifier' ? tok!.text : name)
-    if (t[i + 1]?.text !== '.') break
-    i += 2
+  /** A dotted name as written (quoted parts keep their quotes, others are folded); i moves past it. */
+  const qualifiedName = (): string[] | undefined => {
+    const parts: string[] = []
+    for (;;) {
+      const tok = t[i]
+      const name = tok ? identifierName(tok) : undefined
+      if (name === undefined) return undefined
+      parts.push(tok!.kind === 'quoted-identifier' ? tok!.text : name)
+      i++
+      if (t[i]?.text !== '.') return parts
+      i++
+    }
   }
-  return parts.join('.')
+  const index = qualifiedName()
+  // `schema.name` is a syntax error (the server says so when the file runs);
+  // guessing from it could only look up the wrong relation.
+  if (index === undefined || index.length !== 1) return undefined
+  if (!word('ON')) return undefined
+  word('ONLY')
+  const table = qualifiedName()
+  if (table === undefined) return undefined
+  return table.length >= 2 ? `${table[table.length - 2]}.${index[0]}` : index[0]
 }
 
 /**

@@ -25,12 +25,27 @@ export interface TransactionalRun {
   lockTimeoutMs?: number
 }
 
+/**
+ * Undoes what a migration SET for the session (search_path,
+ * statement_timeout, ...), so it does not leak into the migrations after it
+ * on this connection: every parameter set in this session that differs from
+ * its reset value goes back to it. Unlike `reset all` it keeps link-migrate's
+ * own session state, which may live on this very connection (a one-connection
+ * pool): the lock token (a custom `link_migrate.*` setting, which pg_settings
+ * does not list) and application_name, that name the lock holder.
+ */
+const RESET_SESSION =
+  // statement_timeout first, so a tiny one the migration set cannot cancel the rest.
+  'reset statement_timeout;\n' +
+  "select count(set_config(name, reset_val, false)) from pg_catalog.pg_settings where source = 'session' " +
+  "and setting is distinct from reset_val and name <> 'application_name';"
+
 /** 'skipped': another runner already did this step (the guard fired). Throws QueryError otherwise. */
 export async function runTransactional(conn: ReservedSql, run: TransactionalRun): Promise<'done' | 'skipped'> {
   const lock = run.lockTimeoutMs === undefined ? '' : `set local lock_timeout = ${Math.round(run.lockTimeoutMs)};\n`
   const head = 'begin;\n' + lock + run.prefix
   // The newline ends a trailing `--` comment; the `;` ends a last statement without one.
-  const text = head + run.body + '\n;\n' + run.suffix + 'commit;\nreset all;'
+  const text = head + run.body + '\n;\n' + run.suffix + 'commit;\n' + RESET_SESSION
   let timedOut = false
   const query = conn.unsafe(text)
   const timer =
@@ -145,7 +160,10 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
       }
     }
   } finally {
-    if (run.lockTimeoutMs !== undefined) await conn.unsafe('reset lock_timeout').catch(() => {})
+    // As after a transactional migration: a SET in this file (search_path,
+    // statement_timeout, ...) and our lock_timeout must not leak into the
+    // migrations after it on this connection.
+    await conn.unsafe(RESET_SESSION).catch(() => {})
   }
 }
 
