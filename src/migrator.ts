@@ -199,11 +199,16 @@ export function createMigrator(options: MigratorOptions): Migrator {
     let work: ReservedSql | undefined
     let held: HeldLock | undefined
     try {
+      let waited = false
       held = await acquireServiceLock(lockConn, service, {
         timeoutMs: options.lockTimeout,
-        onWait: (holder) => emit({ type: 'lock-wait', service, holder }),
+        onWait: (holder) => {
+          waited = true
+          emit({ type: 'lock-wait', service, holder })
+        },
       })
-      if (held.waitedMs >= 100) emit({ type: 'lock-acquired', service, waitedMs: held.waitedMs })
+      // Only a runner that really found the lock busy says it waited.
+      if (waited) emit({ type: 'lock-acquired', service, waitedMs: held.waitedMs })
       if (held.pooled) {
         emit({
           type: 'warning',
