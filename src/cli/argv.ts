@@ -28,6 +28,7 @@ export const VALUE_FLAGS = new Set([
   'from',
   'ddl-lock-timeout',
   'retries',
+  'assume-applied',
 ])
 
 /** Go's flag package (strconv.ParseBool) accepts these for booleans: `-dry-run=false`. */

@@ -52,10 +52,19 @@ export function tableFromNames(parts: string[]): TableName {
   return parts.length >= 2 ? { schema: parts[parts.length - 2], name } : { name }
 }
 
-/** `schema.name` or `name`, for messages. Names that need quotes get them. */
+/** An identifier as it would be written: quoted when it needs quotes. */
+export function ident(s: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`
+}
+
+/** `schema.name` or `name`, for messages. */
 export function display(t: TableName): string {
-  const q = (s: string) => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`)
-  return t.schema ? `${q(t.schema)}.${q(t.name)}` : q(t.name)
+  return t.schema ? `${ident(t.schema)}.${ident(t.name)}` : ident(t.name)
+}
+
+/** `table.column`, for messages. */
+export function columnOf(t: TableName, column: string | undefined): string {
+  return `${display(t)}.${ident(column ?? '')}`
 }
 
 /**

@@ -35,7 +35,9 @@ export async function collectDir(dir: string, fs: ScanFs = realFs): Promise<Lint
 export async function collectFiles(paths: string[], cwd: string, fs: ScanFs = realFs): Promise<LintInput> {
   const sources = await Promise.all(paths.map((p) => read(resolve(cwd, p), p, fs)))
   const groups = new Map<string, Map<string, string>>()
-  for (const p of paths) {
+  for (const [i, p] of paths.entries()) {
+    // A path that does not exist is reported as such, not also as a file without its down.
+    if (sources[i]!.missing) continue
     const dir = dirname(resolve(cwd, p))
     const linted = groups.get(dir) ?? new Map<string, string>()
     linted.set(basename(p), p)
@@ -61,10 +63,10 @@ async function sqlFiles(dir: string, fs: ScanFs): Promise<string[]> {
   return names.filter((_, i) => regular[i])
 }
 
-async function read(path: string, file: string, fs: ScanFs): Promise<LintSource> {
+async function read(path: string, file: string, fs: ScanFs): Promise<LintSource & { missing?: boolean }> {
   const base = basename(file)
   if (!(await fs.isFile(path))) {
-    return { file, base, unreadable: `cannot be read: no such file (or not a regular file): ${path}` }
+    return { file, base, unreadable: `cannot be read: no such file (or not a regular file): ${path}`, missing: true }
   }
   try {
     return { file, base, content: decode(file, await fs.readFile(path)) }

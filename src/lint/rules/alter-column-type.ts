@@ -6,7 +6,7 @@
  * The running version may also not understand the new type.
  */
 import { alterTable } from '../alter.js'
-import { display } from '../ast.js'
+import { columnOf } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
@@ -22,7 +22,7 @@ export const alterColumnType: LintRule = {
         if (cmd.subtype !== 'AT_AlterColumnType') continue
         ctx.report(
           { file, statement: stmt, offset },
-          `ALTER COLUMN ${display(alter.table)}.${cmd.name} TYPE rewrites the table and its indexes under an ACCESS EXCLUSIVE lock (unless the change is binary-coercible)`,
+          `ALTER COLUMN ${columnOf(alter.table, cmd.name)} TYPE rewrites the table and its indexes under an ACCESS EXCLUSIVE lock (unless the change is binary-coercible)`,
         )
       }
     }

@@ -6,7 +6,7 @@
  * Down files are not checked (they undo what their up file added).
  */
 import { alterTable } from '../alter.js'
-import { display } from '../ast.js'
+import { columnOf } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
@@ -22,7 +22,7 @@ export const dropColumn: LintRule = {
         if (cmd.subtype !== 'AT_DropColumn') continue
         ctx.report(
           { file, statement: stmt, offset },
-          `DROP COLUMN ${display(alter.table)}.${cmd.name}: the running version fails as soon as the column is gone; stop using it in a release before this one`,
+          `DROP COLUMN ${columnOf(alter.table, cmd.name)}: the running version fails as soon as the column is gone; stop using it in a release before this one`,
         )
       }
     }

@@ -7,7 +7,7 @@
  */
 import type { ColumnDef, Node } from 'libpg-query'
 import { alterTable } from '../alter.js'
-import { as, display, names } from '../ast.js'
+import { as, columnOf, names } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
@@ -24,7 +24,7 @@ export const notNullWithoutDefault: LintRule = {
         if (!col || !requiresValue(col) || fillsItself(col)) continue
         ctx.report(
           { file, statement: stmt, offset },
-          `ADD COLUMN ${display(alter.table)}.${col.colname} is NOT NULL without a default: it fails on a table with rows, and the running version's INSERTs fail after it`,
+          `ADD COLUMN ${columnOf(alter.table, col.colname)} is NOT NULL without a default: it fails on a table with rows, and the running version's INSERTs fail after it`,
         )
       }
     }

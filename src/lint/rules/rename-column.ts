@@ -3,7 +3,7 @@
  * that exists in production. The running version still uses the old name
  * until the new one is deployed; its queries fail in between.
  */
-import { as, display, tableOf } from '../ast.js'
+import { as, columnOf, tableOf } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
@@ -19,7 +19,7 @@ export const renameColumn: LintRule = {
       if (stmt.known.isNew(table)) continue
       ctx.report(
         { file, statement: stmt },
-        `RENAME COLUMN ${display(table)}.${rename.subname} TO ${rename.newname}: the running version still uses the old name`,
+        `RENAME COLUMN ${columnOf(table, rename.subname)} TO ${rename.newname}: the running version still uses the old name`,
       )
     }
   },

@@ -6,7 +6,7 @@
  * statement or migration) is recognised, and then nothing is reported.
  */
 import { alterTable } from '../alter.js'
-import { display } from '../ast.js'
+import { columnOf } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
@@ -22,7 +22,7 @@ export const setNotNull: LintRule = {
         if (cmd.subtype !== 'AT_SetNotNull' || stmt.known.hasValidNotNullCheck(alter.table, cmd.name ?? '')) continue
         ctx.report(
           { file, statement: stmt, offset },
-          `SET NOT NULL on ${display(alter.table)}.${cmd.name} scans the whole table under an ACCESS EXCLUSIVE lock`,
+          `SET NOT NULL on ${columnOf(alter.table, cmd.name)} scans the whole table under an ACCESS EXCLUSIVE lock`,
         )
       }
     }

@@ -9,7 +9,7 @@
  */
 import type { ColumnDef, Node } from 'libpg-query'
 import { alterTable } from '../alter.js'
-import { as, display, names, walk } from '../ast.js'
+import { as, columnOf, names, walk } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
@@ -45,7 +45,7 @@ export const volatileDefault: LintRule = {
         if (!col || why === undefined) continue
         ctx.report(
           { file, statement: stmt, offset },
-          `ADD COLUMN ${display(alter.table)}.${col.colname} with ${why}: every row gets its own value, so the whole table is rewritten under an ACCESS EXCLUSIVE lock`,
+          `ADD COLUMN ${columnOf(alter.table, col.colname)} with ${why}: every row gets its own value, so the whole table is rewritten under an ACCESS EXCLUSIVE lock`,
         )
       }
     }
