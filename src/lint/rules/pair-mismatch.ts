@@ -12,15 +12,17 @@ export const pairMismatch: LintRule = {
   docs: 'Give the down file the same NNN_description as its up file',
   check(ctx) {
     for (const dir of ctx.directories) {
-      const ups = new Map<number, ParsedName>()
+      const ups = new Map<number, ParsedName[]>()
       for (const b of dir.names) {
         const p = parseName(b)
-        if (p?.direction === 'up' && !ups.has(p.version)) ups.set(p.version, p)
+        if (p?.direction === 'up') ups.set(p.version, [...(ups.get(p.version) ?? []), p])
       }
       for (const base of dir.names) {
         const p = parseName(base)
-        const up = p?.direction === 'down' ? ups.get(p.version) : undefined
-        if (!p || !up || up.description === p.description) continue
+        const candidates = p?.direction === 'down' ? (ups.get(p.version) ?? []) : []
+        // With duplicate up files (duplicate-version's finding), any of them may be the pair.
+        if (!p || candidates.length === 0 || candidates.some((up) => up.description === p.description)) continue
+        const up = candidates[0]!
         const file = dir.linted.has(base) ? ctx.fileNamed(dir.linted.get(base)!) : undefined
         if (file) ctx.report({ file }, `pairs with ${up.stem} by version, but its description "${p.description}" differs from "${up.description}"`)
       }
