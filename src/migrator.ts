@@ -200,7 +200,12 @@ export function createMigrator(options: MigratorOptions): Migrator {
     let held: HeldLock | undefined
     try {
       let waited = false
+      // With a second connection for the work, the lock connection carries
+      // nothing else: the lock may then live in a transaction kept open on it,
+      // which no connection pooler can separate from its lock (db/lock.ts).
+      const max = (sql as unknown as { options?: { max?: number } }).options?.max ?? 1
       held = await acquireServiceLock(lockConn, service, {
+        dedicated: max >= 2,
         timeoutMs: options.lockTimeout,
         onWait: (holder) => {
           waited = true
@@ -214,12 +219,11 @@ export function createMigrator(options: MigratorOptions): Migrator {
           type: 'warning',
           service,
           message:
-            'the connection goes through a pooler in transaction mode (the session lock does not hold): ' +
-            'each migration is still applied exactly once (transaction-level lock and bookkeeping re-check), ' +
+            'the connection goes through a pooler in transaction mode (statements do not stay on one server session): ' +
+            'each migration is still applied exactly once (the migration lock and a bookkeeping re-check inside its transaction), ' +
             'but files that run without a transaction are refused',
         })
       }
-      const max = (sql as unknown as { options?: { max?: number } }).options?.max ?? 1
       work = max >= 2 ? await sql.reserve() : lockConn
       await ensureTables(work, t)
       return await fn(work, t, held)

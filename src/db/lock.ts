@@ -1,10 +1,41 @@
 /**
- * The per-service session advisory lock (SPEC 5). It lives on its own idle
- * connection, outside any transaction, and waiters poll
- * `pg_try_advisory_lock` instead of blocking: a waiting replica then holds no
- * snapshot that a `CREATE INDEX CONCURRENTLY` of the holder must wait for
- * (the Flyway hang). A killed holder's lock goes with its connection.
+ * The per-service advisory lock (SPEC 5). Waiters poll with a non-blocking
+ * try instead of blocking, so a waiting replica holds no snapshot that a
+ * `CREATE INDEX CONCURRENTLY` of the holder must wait for (the Flyway hang).
+ * A killed holder's lock goes with its connection.
+ *
+ * Where it lives depends on the connection it is given:
+ *
+ * - A dedicated connection (the work runs on another one: what
+ *   createMigrator does with a pool of two or more): the lock is a
+ *   transaction-level lock, `pg_try_advisory_xact_lock`, in a READ COMMITTED
+ *   transaction kept open on that connection for the run and ended at
+ *   release. Such a transaction holds no snapshot and no transaction id while
+ *   it idles (so CREATE INDEX CONCURRENTLY, VACUUM and replication do not wait
+ *   for it), and every connection pooler keeps a transaction on one server
+ *   connection. That is the point: behind PgBouncer in transaction mode a
+ *   session-level lock is taken on whichever server connection the statement
+ *   lands on, and the unlock may land on another one, leaving the lock behind
+ *   on a pooled server connection where no runner can ever release it (every
+ *   later runner then waits for it; measured, see
+ *   test/guarantees/pgbouncer.test.ts). A transaction-level lock cannot
+ *   outlive its transaction, whatever the pooler does.
+ *   `idle_in_transaction_session_timeout` (and PostgreSQL 17's
+ *   `transaction_timeout`) are switched off inside that transaction only.
+ *
+ * - A shared connection (one connection for the lock and the work: a caller's
+ *   pool of one): the migrations' own BEGIN/COMMIT would end a lock
+ *   transaction, so the lock is a session-level lock taken in one statement
+ *   together with a per-session token, released only on the session that
+ *   carries that token.
+ *
+ * Either way, a transaction-mode pooler is detected (a per-session value set
+ * by one statement is gone, or a foreign lock token is found, in the next) and
+ * reported as `pooled`: exactly-once then also rests on each migration's
+ * transaction-level guard, and files that run without a transaction are
+ * refused (their session settings would not stay on one server connection).
  */
+import { randomBytes } from 'node:crypto'
 import type { ReservedSql, Sql } from 'postgres'
 import { LockError } from '../errors.js'
 import type { LockHolder } from '../types.js'
@@ -15,10 +46,10 @@ export interface HeldLock {
   /**
    * True when the lock connection is not one server session: a pooler in
    * transaction mode hands each statement to whichever backend is free, so
-   * a session lock is not held where it seems to be.
+   * session state (and a session lock) is not where it seems to be.
    */
   pooled: boolean
-  /** Re-checks that this connection is still the session that took the lock. */
+  /** Re-checks that the lock is still held where it was taken (false when it is not). */
   verify(): Promise<boolean>
   release(): Promise<void>
 }
@@ -29,11 +60,20 @@ export interface LockOptions {
   /** Called once when the lock is busy, and again every `reportEveryMs`. */
   onWait?: (holder: LockHolder | null) => void
   reportEveryMs?: number
+  /**
+   * The connection carries nothing but the lock until release (the work runs
+   * on another connection), so the lock may live in a transaction kept open
+   * on it: what createMigrator does when its pool has two connections or
+   * more. Default false (session-level lock).
+   */
+  dedicated?: boolean
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+const newToken = () => `${process.pid}-${Date.now()}-${randomBytes(6).toString('hex')}`
 
 /**
  * Takes the service's lock on `conn` (a connection reserved for it). Throws
@@ -41,48 +81,16 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
  */
 export async function acquireServiceLock(conn: ReservedSql | Sql, service: string, opts: LockOptions = {}): Promise<HeldLock> {
   const [k1, k2] = lockKeys.session(service)
+  const marker = `link-migrate ${service}`.slice(0, 63)
+  const attempt = opts.dedicated ? pinnedAttempt : sessionAttempt
   const sleep = opts.sleep ?? defaultSleep
   const started = Date.now()
+  const seen = { pooled: false }
   let nextReport = 0
   let pause = 50
   for (;;) {
-    // A session that already carries another runner's token is a pooled
-    // backend (transaction mode): pg_try_advisory_lock would say yes to us
-    // because that backend holds the lock, so never ask it.
-    const [row] = await conn<{ ok: boolean | null; pid: number }[]>`
-      select case when coalesce(current_setting('link_migrate.lock_token', true), '') = ''
-                  then pg_try_advisory_lock(${k1}, ${k2}) end as ok,
-             pg_backend_pid() as pid`
-    if (row && row.ok === null) {
-      return pooledLock(conn, Date.now() - started)
-    }
-    if (row?.ok) {
-      const token = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`
-      // Stays on the idle lock connection so waiters can see who and since when
-      // (pg_stat_activity.state_change is when it went idle, i.e. just after this).
-      // The previous name comes back on release: the connection may be a
-      // caller's pooled one (library use), which must not keep our name.
-      const [prev] = await conn<{ app: string; pid: number }[]>`
-        select current_setting('application_name') as app, pg_backend_pid() as pid,
-               set_config('link_migrate.lock_token', ${token}, false),
-               set_config('application_name', ${`link-migrate ${service}`.slice(0, 63)}, false)`
-      const verify = async () => {
-        const [r] = await conn<{ ok: boolean }[]>`
-          select coalesce(current_setting('link_migrate.lock_token', true), '') = ${token}
-                 and pg_backend_pid() = ${row.pid} as ok`
-        return Boolean(r?.ok)
-      }
-      return {
-        waitedMs: Date.now() - started,
-        pooled: prev?.pid !== row.pid || !(await verify()),
-        verify,
-        release: async () => {
-          await conn`select pg_advisory_unlock(${k1}, ${k2}),
-                            set_config('link_migrate.lock_token', '', false),
-                            set_config('application_name', ${prev?.app ?? ''}, false)`
-        },
-      }
-    }
+    const got = await attempt(conn, k1, k2, marker, seen)
+    if (got) return { ...got, waitedMs: Date.now() - started }
     const elapsed = Date.now() - started
     if (opts.timeoutMs !== undefined && elapsed >= opts.timeoutMs) {
       const holder = await lockHolder(conn, service)
@@ -97,6 +105,119 @@ export async function acquireServiceLock(conn: ReservedSql | Sql, service: strin
     const left = opts.timeoutMs === undefined ? pause : Math.min(pause, Math.max(opts.timeoutMs - elapsed, 1))
     await sleep(left)
     pause = Math.min(pause * 2, 500)
+  }
+}
+
+type Attempt = (
+  conn: ReservedSql | Sql,
+  k1: number,
+  k2: number,
+  marker: string,
+  seen: { pooled: boolean },
+) => Promise<Omit<HeldLock, 'waitedMs'> | null>
+
+/**
+ * One try on a dedicated connection: a probe value is set on the session by
+ * one statement and looked for by the next, inside the lock transaction (a
+ * transaction-mode pooler may hand that one to another server connection);
+ * then `pg_try_advisory_xact_lock`. On success the transaction stays open
+ * until release; otherwise it ends at once.
+ */
+const pinnedAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
+  const probe = newToken()
+  await conn`select set_config('link_migrate.probe', ${probe}, false)`
+  await conn.unsafe('begin isolation level read committed')
+  let open = true
+  try {
+    // A server connection that already holds the key at session level (left
+    // behind there by an older link-migrate through a pooler) would grant the
+    // transaction-level lock to anyone who lands on it: never ask it.
+    const [row] = await conn<{ pid: number; same: boolean; ok: boolean }[]>`
+      select pg_backend_pid() as pid,
+             coalesce(current_setting('link_migrate.probe', true), '') = ${probe} as same,
+             case when coalesce(current_setting('link_migrate.lock_token', true), '') <> '' then false
+                  when exists (select 1 from pg_catalog.pg_locks
+                                where locktype = 'advisory' and pid = pg_backend_pid() and granted and objsubid = 2
+                                  and classid = ${k1}::int8::oid and objid = ${k2}::int8::oid) then false
+                  else pg_try_advisory_xact_lock(${k1}, ${k2}) end as ok,
+             set_config('link_migrate.probe', '', false) as cleared`
+    if (!row!.same) seen.pooled = true
+    if (!row!.ok) {
+      open = false
+      await conn.unsafe('commit')
+      return null
+    }
+    // Named while it holds the lock, for waiters to see; SET LOCAL, so the
+    // name and the timeouts go back with the transaction.
+    await conn`
+      select set_config('application_name', ${marker}, true),
+             (select count(set_config(name, '0', true)) from pg_catalog.pg_settings
+               where name in ('idle_in_transaction_session_timeout', 'transaction_timeout'))`
+    const pid = row!.pid
+    return {
+      pooled: seen.pooled,
+      verify: async () => {
+        const [r] = await conn<{ ok: boolean }[]>`
+          select pg_backend_pid() = ${pid}
+                 and exists (select 1 from pg_catalog.pg_locks
+                              where locktype = 'advisory' and pid = pg_backend_pid() and granted and objsubid = 2
+                                and classid = ${k1}::int8::oid and objid = ${k2}::int8::oid) as ok`
+        return Boolean(r?.ok)
+      },
+      release: async () => {
+        if (!open) return
+        open = false
+        await conn.unsafe('commit')
+      },
+    }
+  } catch (e) {
+    if (open) await conn.unsafe('rollback').catch(() => {})
+    throw e
+  }
+}
+
+/**
+ * One try on a shared connection: lock, token and name set in one statement,
+ * so they are on one server session whatever a pooler does. A session that
+ * already carries another runner's token is a pooled backend (transaction
+ * mode) on which pg_try_advisory_lock would say yes to anyone: never ask it,
+ * and go on without the session lock (the per-migration guard keeps
+ * exactly-once).
+ */
+const sessionAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
+  const token = newToken()
+  const [row] = await conn<{ ok: boolean | null; pid: number; app: string }[]>`
+    select pg_backend_pid() as pid,
+           current_setting('application_name') as app,
+           case when coalesce(current_setting('link_migrate.lock_token', true), '') <> '' then null
+                when pg_try_advisory_lock(${k1}, ${k2})
+                then set_config('link_migrate.lock_token', ${token}, false) = ${token}
+                     and set_config('application_name', ${marker}, false) is not null
+                else false end as ok`
+  if (row!.ok === null) {
+    seen.pooled = true
+    return { pooled: true, verify: async () => false, release: async () => {} }
+  }
+  if (!row!.ok) return null
+  const verify = async () => {
+    const [r] = await conn<{ ok: boolean }[]>`
+      select coalesce(current_setting('link_migrate.lock_token', true), '') = ${token}
+             and pg_backend_pid() = ${row!.pid} as ok`
+    return Boolean(r?.ok)
+  }
+  return {
+    pooled: seen.pooled || !(await verify()),
+    verify,
+    // Only where our token is: elsewhere the unlock would be a no-op, and the
+    // token must not be cleared from under another runner.
+    release: async () => {
+      await conn`
+        select case when coalesce(current_setting('link_migrate.lock_token', true), '') = ${token}
+                    then pg_advisory_unlock(${k1}, ${k2})
+                         and set_config('link_migrate.lock_token', '', false) = ''
+                         and set_config('application_name', ${row!.app}, false) is not null
+               end as released`
+    },
   }
 }
 
@@ -133,13 +254,4 @@ export function formatMs(ms: number): string {
   if (ms < 1000) return `${ms}ms`
   if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`
   return `${+(ms / 60_000).toFixed(1)}m`
-}
-
-/**
- * The lock as seen behind a transaction-mode pooler: not held. Exactly-once
- * then rests on each migration's transaction-level lock and bookkeeping
- * re-check; files that run without a transaction are refused.
- */
-function pooledLock(_conn: ReservedSql | Sql, waitedMs: number): HeldLock {
-  return { waitedMs, pooled: true, verify: async () => false, release: async () => {} }
 }
