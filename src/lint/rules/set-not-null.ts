@@ -2,8 +2,9 @@
  * `set-not-null`: `ALTER COLUMN ... SET NOT NULL` on a table that exists in
  * production scans the whole table under an ACCESS EXCLUSIVE lock. Since
  * PostgreSQL 12 it skips the scan when a validated `CHECK (col IS NOT
- * NULL)` exists: a check added NOT VALID and validated (by an earlier
- * statement or migration) is recognised, and then nothing is reported.
+ * NULL)` exists: a check added NOT VALID and validated before it is
+ * recognised, and then nothing is reported here (validating in the same
+ * transaction as the ADD is constraint-without-not-valid's finding).
  */
 import { alterTable } from '../alter.js'
 import { columnOf } from '../ast.js'
@@ -13,7 +14,7 @@ import type { LintRule } from '../types.js'
 export const setNotNull: LintRule = {
   id: 'set-not-null',
   severity: 'error',
-  docs: 'ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c; then SET NOT NULL (no scan) and drop c',
+  docs: 'Add CHECK (col IS NOT NULL) NOT VALID; in the next migration VALIDATE it, then SET NOT NULL (no scan) and drop the check',
   check(ctx) {
     for (const { file, stmt } of parsedStatements(ctx.files)) {
       const alter = alterTable(file, stmt)
