@@ -1,0 +1,330 @@
+// Servers that a guarantee test starts for itself, never the shared test
+// server: a private PostgreSQL cluster (for restarts and SSL) and PgBouncer.
+// Everything listens on 127.0.0.1 only and is stopped by stop(), and at the
+// latest when the test process exits. Not a test file itself.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import postgres from 'postgres'
+
+export const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0
+
+/** uid/gid of the `postgres` OS user (we run PostgreSQL and PgBouncer as it when we are root). */
+export function postgresUser(): { uid: number; gid: number } {
+  return {
+    uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
+  }
+}
+
+/** A command line run as the `postgres` user when we are root. */
+function asPostgres(exe: string, args: string[]): { cmd: string; args: string[] } {
+  return IS_ROOT ? { cmd: 'runuser', args: ['-u', 'postgres', '--', exe, ...args] } : { cmd: exe, args }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address()
+      const port = typeof a === 'object' && a ? a.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export function pgBin(): string {
+  for (const dir of [process.env.TEST_PG_BIN, '/usr/lib/postgresql/15/bin']) {
+    if (dir && fs.existsSync(path.join(dir, 'initdb'))) return dir
+  }
+  throw new Error('PostgreSQL server binaries not found (set TEST_PG_BIN)')
+}
+
+/** Makes `p` (and the files given) owned by postgres when we are root. */
+export function giveToPostgres(...paths: string[]): void {
+  if (!IS_ROOT) return
+  const { uid, gid } = postgresUser()
+  for (const p of paths) fs.chownSync(p, uid, gid)
+}
+
+const stoppers = new Set<() => void>()
+let exitHooked = false
+function onExit(stop: () => void): void {
+  stoppers.add(stop)
+  if (exitHooked) return
+  exitHooked = true
+  process.on('exit', () => {
+    for (const s of stoppers) {
+      try {
+        s()
+      } catch {
+        /* best effort */
+      }
+    }
+  })
+}
+
+export interface Cluster {
+  url: string
+  password: string
+  port: number
+  host: '127.0.0.1'
+  sockDir: string
+  data: string
+  /** pg_ctl restart -m <mode>, waiting until it accepts logins again. */
+  restart(mode?: 'fast' | 'immediate'): Promise<void>
+  /** Stops the server and removes its directory (idempotent, synchronous). */
+  stop(): void
+  /** Server log so far, for failure messages. */
+  log(): string
+}
+
+export interface ClusterOptions {
+  /** Extra postgresql.conf lines. */
+  conf?: string[]
+  /** pg_hba.conf lines for TCP (default: scram-sha-256 from 127.0.0.1). */
+  hba?: string[]
+  /** Files copied into the data directory before the start (name -> content), mode 0600, owned by postgres. */
+  files?: Record<string, string | Buffer>
+}
+
+/**
+ * A private PostgreSQL cluster: initdb in a temp dir (as the postgres user
+ * when root), scram-sha-256 over TCP with a random password with special
+ * characters, trust on its own unix socket, tuned for speed.
+ */
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const bin = pgBin()
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lm-private-pg-'))
+  const data = path.join(tmp, 'data')
+  const sockDir = path.join(tmp, 'sock')
+  fs.mkdirSync(sockDir)
+  const password = `pr1v@te:${randomBytes(4).toString('hex')}/%#?`
+  const pwFile = path.join(tmp, 'pw')
+  fs.writeFileSync(pwFile, password + '\n', { mode: 0o600 })
+  giveToPostgres(tmp, sockDir, pwFile)
+  const run = (tool: string, args: string[], timeout = 90_000) => {
+    const c = asPostgres(path.join(bin, tool), args)
+    return spawnSync(c.cmd, c.args, { cwd: tmp, encoding: 'utf8', timeout })
+  }
+  const init = run('initdb', ['-D', data, '-U', 'postgres', `--pwfile=${pwFile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'])
+  fs.rmSync(pwFile, { force: true })
+  if (init.status !== 0) throw new Error(`initdb failed: ${init.stdout}${init.stderr}`)
+  const hba = opts.hba ?? ['host all all 127.0.0.1/32 scram-sha-256']
+  fs.writeFileSync(path.join(data, 'pg_hba.conf'), ['local all all trust', ...hba, ''].join('\n'))
+  for (const [name, content] of Object.entries(opts.files ?? {})) {
+    const f = path.join(data, name)
+    fs.writeFileSync(f, content, { mode: 0o600 })
+    giveToPostgres(f)
+  }
+  const port = await freePort()
+  fs.appendFileSync(
+    path.join(data, 'postgresql.conf'),
+    [
+      '',
+      "listen_addresses = '127.0.0.1'",
+      `port = ${port}`,
+      `unix_socket_directories = '${sockDir}'`,
+      'fsync = off',
+      'synchronous_commit = off',
+      'full_page_writes = off',
+      'max_connections = 100',
+      "lc_messages = 'C'",
+      "timezone = 'UTC'",
+      ...(opts.conf ?? []),
+      '',
+    ].join('\n'),
+  )
+  const logFile = path.join(tmp, 'postgres.log')
+  const pgctl = (args: string[]) => run('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '60', ...args])
+  const started = pgctl(['start'])
+  const readLog = () => {
+    try {
+      return fs.readFileSync(logFile, 'utf8')
+    } catch {
+      return ''
+    }
+  }
+  if (started.status !== 0) {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    throw new Error(`pg_ctl start failed: ${started.stdout}${started.stderr}\n${readLog()}`)
+  }
+  let stopped = false
+  const stop = () => {
+    if (stopped) return
+    stopped = true
+    stoppers.delete(stop)
+    if (fs.existsSync(path.join(data, 'postmaster.pid'))) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop'], 40_000)
+    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 })
+  }
+  onExit(stop)
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
+  const cluster: Cluster = {
+    url,
+    password,
+    port,
+    host: '127.0.0.1',
+    sockDir,
+    data,
+    log: readLog,
+    stop,
+    async restart(mode = 'fast') {
+      const r = pgctl(['restart', '-m', mode])
+      if (r.status !== 0) throw new Error(`pg_ctl restart failed: ${r.stdout}${r.stderr}\n${readLog()}`)
+      await waitForLogin(url, 30_000)
+    },
+  }
+  await waitForLogin(url, 30_000)
+  return cluster
+}
+
+/** A real login and `select 1`, retried until it works or `timeoutMs` passes. */
+export async function waitForLogin(url: string, timeoutMs: number, ssl?: postgres.Options<{}>['ssl']): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {}, ...(ssl ? { ssl } : {}) })
+    try {
+      await sql`select 1`
+      await sql.end({ timeout: 5 })
+      return
+    } catch (e) {
+      last = e
+      await sql.end({ timeout: 1 }).catch(() => {})
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+  throw new Error(`no login within ${timeoutMs} ms: ${(last as Error)?.message}`)
+}
+
+// ------------------------------------------------------------------ PgBouncer
+
+export const PGBOUNCER = '/usr/sbin/pgbouncer'
+
+export interface Bouncer {
+  port: number
+  /** URL of database `db` through the pooler, with the password. */
+  url(db: string): string
+  stop(): Promise<void>
+  log(): string
+}
+
+export interface BouncerOptions {
+  mode: 'transaction' | 'session'
+  /** Where PgBouncer connects: a unix-socket directory (trust) or 127.0.0.1. */
+  serverHost: string
+  serverPort: number
+  user: string
+  password: string
+  poolSize?: number
+}
+
+/**
+ * Starts PgBouncer (never the system service): our own ini in a temp dir, a
+ * free loopback port, scram-sha-256 for clients with the password in a
+ * userlist (PgBouncer then logs in to the server with it), run as the
+ * postgres user when we are root (PgBouncer refuses to run as root).
+ */
+export async function startPgBouncer(o: BouncerOptions): Promise<Bouncer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lm-pgbouncer-'))
+  const port = await freePort()
+  const quote = (s: string) => '"' + s.replace(/"/g, '""') + '"'
+  fs.writeFileSync(path.join(dir, 'userlist.txt'), `${quote(o.user)} ${quote(o.password)}\n`, { mode: 0o600 })
+  const logFile = path.join(dir, 'pgbouncer.log')
+  fs.writeFileSync(
+    path.join(dir, 'pgbouncer.ini'),
+    [
+      '[databases]',
+      `* = host=${o.serverHost} port=${o.serverPort}`,
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      'unix_socket_dir =',
+      'auth_type = scram-sha-256',
+      `auth_file = ${path.join(dir, 'userlist.txt')}`,
+      `pool_mode = ${o.mode}`,
+      `default_pool_size = ${o.poolSize ?? 20}`,
+      'max_client_conn = 200',
+      `logfile = ${logFile}`,
+      `pidfile = ${path.join(dir, 'pgbouncer.pid')}`,
+      'ignore_startup_parameters = extra_float_digits',
+      '',
+    ].join('\n'),
+  )
+  giveToPostgres(dir, path.join(dir, 'userlist.txt'), path.join(dir, 'pgbouncer.ini'))
+  const c = asPostgres(PGBOUNCER, [path.join(dir, 'pgbouncer.ini')])
+  const child: ChildProcess = spawn(c.cmd, c.args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout?.on('data', (d) => (out += d))
+  child.stderr?.on('data', (d) => (out += d))
+  const readLog = () => {
+    try {
+      return out + fs.readFileSync(logFile, 'utf8')
+    } catch {
+      return out
+    }
+  }
+  let stopped = false
+  const stopSync = () => {
+    if (stopped) return
+    stopped = true
+    stoppers.delete(stopSync)
+    // PgBouncer itself (not runuser, which may not pass the signal on): its pid file.
+    try {
+      const pid = Number(fs.readFileSync(path.join(dir, 'pgbouncer.pid'), 'utf8').trim())
+      if (pid > 0) process.kill(pid, 'SIGTERM')
+    } catch {
+      /* not up or gone */
+    }
+    try {
+      child.kill('SIGTERM')
+    } catch {
+      /* gone */
+    }
+  }
+  onExit(stopSync)
+  const bouncer: Bouncer = {
+    port,
+    url: (db) => `postgres://${encodeURIComponent(o.user)}:${encodeURIComponent(o.password)}@127.0.0.1:${port}/${encodeURIComponent(db)}`,
+    log: readLog,
+    async stop() {
+      if (stopped) return
+      const exited = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())))
+      stopSync()
+      const t = setTimeout(() => {
+        try {
+          child.kill('SIGKILL')
+        } catch {
+          /* gone */
+        }
+      }, 5000)
+      await exited
+      clearTimeout(t)
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+  // Up when it answers a real login (through to the server).
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`pgbouncer exited at once (${child.exitCode}):\n${readLog()}`)
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.end()
+        resolve(true)
+      })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) break
+    if (Date.now() > deadline) {
+      await bouncer.stop()
+      throw new Error(`pgbouncer did not listen on ${port}:\n${readLog()}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return bouncer
+}
