@@ -13,7 +13,7 @@ import { byteOffsetToIndex, offsetFromServerPosition } from '../sql/position.js'
 import type { Statement } from '../sql/split.js'
 import { parseName, type ParsedName } from '../source/name.js'
 import { as, intValue, stringConst } from './ast.js'
-import { Known } from './known.js'
+import { Timeline, type Known } from './known.js'
 import { isFailure, type ParseStatement } from './parser.js'
 import type { LintOptions } from './types.js'
 
@@ -89,21 +89,17 @@ export function buildModel(sources: LintSource[], parse: ParseStatement, options
   const ups = files.filter((f) => directionOf(f) === 'up').sort(byVersion)
   const downs = files.filter((f) => directionOf(f) === 'down').sort(byVersion)
 
-  // Tables created by earlier up files carry over, except from files taken as
-  // already applied (their tables exist in production).
-  let carried = Known.empty
-  const afterUp: [number, Known][] = []
-  for (const f of ups) {
-    const end = readStatements(f, carried, parse, options)
+  // Run order: by version, an up file before the down file of its version,
+  // so a down file sees what the up files up to its version made. What an
+  // up file creates carries over to later files; what a down file or a
+  // migration taken as applied creates does not (its own branch).
+  const timeline = new Timeline()
+  const version = (f: LintFile) => f.name?.version ?? Infinity
+  const upFirst = (f: LintFile) => (directionOf(f) === 'up' ? 0 : 1)
+  const runOrder = [...ups, ...downs].sort((a, b) => version(a) - version(b) || upFirst(a) - upFirst(b) || order.get(a)! - order.get(b)!)
+  for (const f of runOrder) {
     const applied = options.assumeApplied !== undefined && f.name !== undefined && f.name.version <= options.assumeApplied
-    if (!applied) carried = end
-    if (f.name) afterUp.push([f.name.version, carried])
-  }
-  // A down file runs after its up file: it sees what the up files up to its version made.
-  for (const f of downs) {
-    let start = Known.empty
-    for (const [version, known] of afterUp) if (version <= f.name!.version) start = known
-    readStatements(f, start, parse, options)
+    readStatements(f, directionOf(f) === 'down' || applied ? timeline.branch() : timeline.main(), parse, options)
   }
   return [...ups, ...downs]
 }
@@ -126,10 +122,10 @@ function analyze(s: LintSource): LintFile {
   return f
 }
 
-/** Fills `f.statements` and returns the known state after the file. */
-function readStatements(f: LintFile, start: Known, parse: ParseStatement, options: LintOptions): Known {
+/** Fills `f.statements`, each with the state it runs in. */
+function readStatements(f: LintFile, start: Known, parse: ParseStatement, options: LintOptions): void {
   const a = f.analysis
-  if (!a || f.content === undefined) return start
+  if (!a || f.content === undefined) return
   const text = f.content
   // The same decision as `up` (core/prepare.ts), without a server: ALTER TYPE
   // ... ADD VALUE is taken as transactional (PostgreSQL 12 and later).
@@ -191,7 +187,6 @@ function readStatements(f: LintFile, start: Known, parse: ParseStatement, option
       }
     }
   })
-  return known
 }
 
 /** How a statement changes `lock_timeout`, if it does. */

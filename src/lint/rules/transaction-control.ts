@@ -29,10 +29,8 @@ export const transactionControl: LintRule = {
       // concurrently-in-wrapped-file's finding).
       if (a.wrappedInTransaction && !file.transactional && !file.statements.some((s) => s.noTransaction !== undefined)) {
         const begin = file.statements[0]!
-        ctx.report(
-          { file, statement: begin },
-          'the file is wrapped in BEGIN/COMMIT but runs without a transaction (no-transaction directive): drop the wrapper',
-        )
+        const why = a.directives.noTransaction ? 'no-transaction directive' : 'transactions turned off'
+        ctx.report({ file, statement: begin }, `the file is wrapped in BEGIN/COMMIT but runs without a transaction (${why}): drop the wrapper`)
       }
     }
   },
