@@ -9,7 +9,7 @@ import type { LintRule } from '../types.js'
 export const emptyFile: LintRule = {
   id: 'empty-file',
   severity: 'warning',
-  docs: 'Write the migration, or delete the file; a down that cannot undo should say so in a failing statement',
+  docs: 'Write the migration, or delete the file',
   check(ctx) {
     for (const file of ctx.files) {
       if (!file.analysis || file.analysis.body.length > 0) continue
