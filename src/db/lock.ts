@@ -40,6 +40,7 @@ import type { ReservedSql, Sql } from 'postgres'
 import { LockError } from '../errors.js'
 import type { LockHolder } from '../types.js'
 import { lockKeys } from './keys.js'
+import { literal } from './tracking.js'
 
 export interface HeldLock {
   waitedMs: number
@@ -126,42 +127,40 @@ type Attempt = (
 const pinnedAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
   const probe = newToken()
   await conn`select set_config('link_migrate.probe', ${probe}, false)`
+  // Inside the transaction, simple-protocol statements only (values inlined
+  // with literal()): an extended-protocol statement leaves its portal, and
+  // the portal's snapshot, open until the next one, so the idle transaction
+  // would hold back an xmin that CREATE INDEX CONCURRENTLY waits for.
   await conn.unsafe('begin isolation level read committed')
   let open = true
   try {
     // A server connection that already holds the key at session level (left
     // behind there by an older link-migrate through a pooler) would grant the
     // transaction-level lock to anyone who lands on it: never ask it.
-    const [row] = await conn<{ pid: number; same: boolean; ok: boolean }[]>`
+    const [row] = await conn.unsafe<{ pid: number; same: boolean; ok: boolean }[]>(`
       select pg_backend_pid() as pid,
-             coalesce(current_setting('link_migrate.probe', true), '') = ${probe} as same,
+             coalesce(current_setting('link_migrate.probe', true), '') = ${literal(probe)} as same,
              case when coalesce(current_setting('link_migrate.lock_token', true), '') <> '' then false
-                  when exists (select 1 from pg_catalog.pg_locks
-                                where locktype = 'advisory' and pid = pg_backend_pid() and granted and objsubid = 2
-                                  and classid = ${k1}::int8::oid and objid = ${k2}::int8::oid) then false
+                  when ${heldHere(k1, k2)} then false
                   else pg_try_advisory_xact_lock(${k1}, ${k2}) end as ok,
-             set_config('link_migrate.probe', '', false) as cleared`
+             set_config('link_migrate.probe', '', false) as cleared`)
     if (!row!.same) seen.pooled = true
     if (!row!.ok) {
       open = false
       await conn.unsafe('commit')
       return null
     }
-    // Named while it holds the lock, for waiters to see; SET LOCAL, so the
-    // name and the timeouts go back with the transaction.
-    await conn`
-      select set_config('application_name', ${marker}, true),
+    // Named while it holds the lock, for waiters to see; local to the
+    // transaction, so the name and the timeouts go back with it.
+    await conn.unsafe(`
+      select set_config('application_name', ${literal(marker)}, true),
              (select count(set_config(name, '0', true)) from pg_catalog.pg_settings
-               where name in ('idle_in_transaction_session_timeout', 'transaction_timeout'))`
-    const pid = row!.pid
+               where name in ('idle_in_transaction_session_timeout', 'transaction_timeout'))`)
+    const pid = Number(row!.pid)
     return {
       pooled: seen.pooled,
       verify: async () => {
-        const [r] = await conn<{ ok: boolean }[]>`
-          select pg_backend_pid() = ${pid}
-                 and exists (select 1 from pg_catalog.pg_locks
-                              where locktype = 'advisory' and pid = pg_backend_pid() and granted and objsubid = 2
-                                and classid = ${k1}::int8::oid and objid = ${k2}::int8::oid) as ok`
+        const [r] = await conn.unsafe<{ ok: boolean }[]>(`select pg_backend_pid() = ${pid} and ${heldHere(k1, k2)} as ok`)
         return Boolean(r?.ok)
       },
       release: async () => {
@@ -174,6 +173,14 @@ const pinnedAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
     if (open) await conn.unsafe('rollback').catch(() => {})
     throw e
   }
+}
+
+/** SQL: this backend holds the key (at either level). Two-int4 advisory keys show objsubid 2. */
+function heldHere(k1: number, k2: number): string {
+  return (
+    `exists (select 1 from pg_catalog.pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted ` +
+    `and objsubid = 2 and classid = ${Math.trunc(k1)}::int8::oid and objid = ${Math.trunc(k2)}::int8::oid)`
+  )
 }
 
 /**
