@@ -17,7 +17,8 @@
 // columns and lines inside one statement), squawk's rule names mapped to
 // link-migrate's. A squawk finding whose rule has no link-migrate
 // counterpart (style rules, statement_timeout) is counted apart, not as a
-// false positive.
+// false positive. LINT_COMPARE_DETAILS=1 lists each tool's misses and false
+// positives.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -111,6 +112,7 @@ function score(findings) {
   for (const [file, list] of Object.entries(expected)) for (const e of list) want.set(keyOf(file, e.line, e.rule), e.rule)
   const hit = new Set()
   const fp = {}
+  const fpKeys = []
   const unmapped = {}
   const seen = new Set()
   for (const f of findings) {
@@ -125,6 +127,7 @@ function score(findings) {
       const k = keyOf(f.file, f.line, f.rules[0])
       if (seen.has(k)) continue
       seen.add(k)
+      fpKeys.push(`${f.file}:${f.line} ${f.raw}`)
       fp[f.rules[0]] = (fp[f.rules[0]] ?? 0) + 1
     }
   }
@@ -134,7 +137,8 @@ function score(findings) {
     perRule[rule].expected++
     if (hit.has(k)) perRule[rule].found++
   }
-  return { perRule, fp, unmapped }
+  const missed = [...want].filter(([k]) => !hit.has(k)).map(([k, rule]) => `${k.split('#')[0]} (statement ${k.split('#')[1]}) ${rule}`)
+  return { perRule, fp, unmapped, missed, fpKeys }
 }
 
 function main() {
@@ -178,6 +182,12 @@ function main() {
   for (const [name, s] of tools.slice(1)) {
     const list = Object.entries(s.unmapped).sort((a, b) => b[1] - a[1])
     if (list.length) console.log(`\n${name}, rules outside SPEC 7 (not counted): ${list.map(([r, n]) => `${r} ${n}`).join(', ')}`)
+  }
+  if (process.env.LINT_COMPARE_DETAILS === '1') {
+    for (const [name, s] of tools) {
+      console.log(`\n${name}: missed ${s.missed.length}${s.missed.map((m) => `\n  - ${m}`).join('')}`)
+      console.log(`${name}: false positives ${s.fpKeys.length}${s.fpKeys.map((m) => `\n  + ${m}`).join('')}`)
+    }
   }
 }
 
