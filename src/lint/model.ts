@@ -82,26 +82,21 @@ export function directionOf(f: LintFile): 'up' | 'down' {
  * lexing and parse errors are recorded for the rules to report.
  */
 export function buildModel(sources: LintSource[], parse: ParseStatement, options: LintOptions): LintFile[] {
-  const files = sources.map((s) => analyze(s))
+  const files = sources.map(analyze)
   const order = new Map(files.map((f, i) => [f, i]))
-  const byVersion = (a: LintFile, b: LintFile) =>
-    (a.name?.version ?? Infinity) - (b.name?.version ?? Infinity) || order.get(a)! - order.get(b)!
-  const ups = files.filter((f) => directionOf(f) === 'up').sort(byVersion)
-  const downs = files.filter((f) => directionOf(f) === 'down').sort(byVersion)
-
+  const version = (f: LintFile) => f.name?.version ?? Infinity
+  const upFirst = (f: LintFile) => (directionOf(f) === 'up' ? 0 : 1)
   // Run order: by version, an up file before the down file of its version,
   // so a down file sees what the up files up to its version made. What an
   // up file creates carries over to later files; what a down file or a
   // migration taken as applied creates does not (its own branch).
+  const runOrder = [...files].sort((a, b) => version(a) - version(b) || upFirst(a) - upFirst(b) || order.get(a)! - order.get(b)!)
   const timeline = new Timeline()
-  const version = (f: LintFile) => f.name?.version ?? Infinity
-  const upFirst = (f: LintFile) => (directionOf(f) === 'up' ? 0 : 1)
-  const runOrder = [...ups, ...downs].sort((a, b) => version(a) - version(b) || upFirst(a) - upFirst(b) || order.get(a)! - order.get(b)!)
   for (const f of runOrder) {
     const applied = options.assumeApplied !== undefined && f.name !== undefined && f.name.version <= options.assumeApplied
     readStatements(f, directionOf(f) === 'down' || applied ? timeline.branch() : timeline.main(), parse, options)
   }
-  return [...ups, ...downs]
+  return [...runOrder.filter((f) => directionOf(f) === 'up'), ...runOrder.filter((f) => directionOf(f) === 'down')]
 }
 
 function analyze(s: LintSource): LintFile {

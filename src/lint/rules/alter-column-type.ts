@@ -10,6 +10,7 @@ import { columnOf } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
+/** The `alter-column-type` rule (error); documented in README.md#alter-column-type. */
 export const alterColumnType: LintRule = {
   id: 'alter-column-type',
   severity: 'error',

@@ -5,6 +5,7 @@
  */
 import type { LintRule } from '../types.js'
 
+/** The `bad-directive` rule (error); documented in README.md#bad-directive. */
 export const badDirective: LintRule = {
   id: 'bad-directive',
   severity: 'error',

@@ -7,6 +7,7 @@
  */
 import type { LintRule } from '../types.js'
 
+/** The `concurrently-in-transaction` rule (error); documented in README.md#concurrently-in-transaction. */
 export const concurrentlyInTransaction: LintRule = {
   id: 'concurrently-in-transaction',
   severity: 'error',

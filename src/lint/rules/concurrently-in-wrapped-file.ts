@@ -7,6 +7,7 @@
  */
 import type { LintRule } from '../types.js'
 
+/** The `concurrently-in-wrapped-file` rule (error); documented in README.md#concurrently-in-wrapped-file. */
 export const concurrentlyInWrappedFile: LintRule = {
   id: 'concurrently-in-wrapped-file',
   severity: 'error',

@@ -14,6 +14,7 @@ import type { LintRule } from '../types.js'
 
 const KINDS: Record<string, string> = { CONSTR_FOREIGN: 'FOREIGN KEY', CONSTR_CHECK: 'CHECK' }
 
+/** The `constraint-without-not-valid` rule (error); documented in README.md#constraint-without-not-valid. */
 export const constraintWithoutNotValid: LintRule = {
   id: 'constraint-without-not-valid',
   severity: 'error',

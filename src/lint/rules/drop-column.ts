@@ -10,6 +10,7 @@ import { columnOf } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
+/** The `drop-column` rule (error); documented in README.md#drop-column. */
 export const dropColumn: LintRule = {
   id: 'drop-column',
   severity: 'error',

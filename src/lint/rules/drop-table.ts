@@ -8,6 +8,7 @@ import { as, display, names, tableFromNames } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
+/** The `drop-table` rule (error); documented in README.md#drop-table. */
 export const dropTable: LintRule = {
   id: 'drop-table',
   severity: 'error',

@@ -6,6 +6,7 @@
 import { parseName } from '../../source/name.js'
 import type { LintRule } from '../types.js'
 
+/** The `duplicate-version` rule (error); documented in README.md#duplicate-version. */
 export const duplicateVersion: LintRule = {
   id: 'duplicate-version',
   severity: 'error',

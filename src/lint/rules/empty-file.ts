@@ -6,6 +6,7 @@
 import { directionOf } from '../model.js'
 import type { LintRule } from '../types.js'
 
+/** The `empty-file` rule (warning); documented in README.md#empty-file. */
 export const emptyFile: LintRule = {
   id: 'empty-file',
   severity: 'warning',

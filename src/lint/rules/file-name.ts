@@ -7,6 +7,7 @@
 import { nameAdvice } from '../../source/name.js'
 import type { LintRule } from '../types.js'
 
+/** The `file-name` rule (warning); documented in README.md#file-name. */
 export const fileName: LintRule = {
   id: 'file-name',
   severity: 'warning',

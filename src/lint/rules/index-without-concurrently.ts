@@ -14,6 +14,7 @@ import type { LintRule } from '../types.js'
 
 const INDEXED: Record<string, string> = { CONSTR_PRIMARY: 'PRIMARY KEY', CONSTR_UNIQUE: 'UNIQUE', CONSTR_EXCLUSION: 'EXCLUDE' }
 
+/** The `index-without-concurrently` rule (error); documented in README.md#index-without-concurrently. */
 export const indexWithoutConcurrently: LintRule = {
   id: 'index-without-concurrently',
   severity: 'error',

@@ -6,6 +6,7 @@
 import { MAX_VERSION } from '../../source/name.js'
 import type { LintRule } from '../types.js'
 
+/** The `invalid-version` rule (error); documented in README.md#invalid-version. */
 export const invalidVersion: LintRule = {
   id: 'invalid-version',
   severity: 'error',

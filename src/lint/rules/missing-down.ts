@@ -5,6 +5,7 @@
 import { parseName } from '../../source/name.js'
 import type { LintRule } from '../types.js'
 
+/** The `missing-down` rule (warning); documented in README.md#missing-down. */
 export const missingDown: LintRule = {
   id: 'missing-down',
   severity: 'warning',

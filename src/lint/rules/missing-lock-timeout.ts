@@ -10,6 +10,7 @@
 import { exclusiveLocks, onExistingTable } from '../locks.js'
 import type { LintRule } from '../types.js'
 
+/** The `missing-lock-timeout` rule (warning); documented in README.md#missing-lock-timeout. */
 export const missingLockTimeout: LintRule = {
   id: 'missing-lock-timeout',
   severity: 'warning',

@@ -12,6 +12,7 @@ import { as } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
+/** The `non-idempotent` rule (warning); documented in README.md#non-idempotent. */
 export const nonIdempotent: LintRule = {
   id: 'non-idempotent',
   severity: 'warning',

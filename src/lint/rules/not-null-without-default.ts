@@ -11,6 +11,7 @@ import { as, columnOf, names } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
+/** The `not-null-without-default` rule (error); documented in README.md#not-null-without-default. */
 export const notNullWithoutDefault: LintRule = {
   id: 'not-null-without-default',
   severity: 'error',

@@ -5,6 +5,7 @@
 import { parseName } from '../../source/name.js'
 import type { LintRule } from '../types.js'
 
+/** The `orphan-down` rule (error); documented in README.md#orphan-down. */
 export const orphanDown: LintRule = {
   id: 'orphan-down',
   severity: 'error',

@@ -6,6 +6,7 @@
 import { parseName, type ParsedName } from '../../source/name.js'
 import type { LintRule } from '../types.js'
 
+/** The `pair-mismatch` rule (warning); documented in README.md#pair-mismatch. */
 export const pairMismatch: LintRule = {
   id: 'pair-mismatch',
   severity: 'warning',

@@ -7,6 +7,7 @@ import { as, columnOf, tableOf } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
+/** The `rename-column` rule (error); documented in README.md#rename-column. */
 export const renameColumn: LintRule = {
   id: 'rename-column',
   severity: 'error',

@@ -9,6 +9,7 @@ import type { LintRule } from '../types.js'
 
 const KINDS: Record<string, string> = { OBJECT_TABLE: 'TABLE', OBJECT_VIEW: 'VIEW', OBJECT_MATVIEW: 'MATERIALIZED VIEW' }
 
+/** The `rename-table` rule (error); documented in README.md#rename-table. */
 export const renameTable: LintRule = {
   id: 'rename-table',
   severity: 'error',

@@ -11,6 +11,7 @@ import { columnOf } from '../ast.js'
 import { parsedStatements } from '../model.js'
 import type { LintRule } from '../types.js'
 
+/** The `set-not-null` rule (error); documented in README.md#set-not-null. */
 export const setNotNull: LintRule = {
   id: 'set-not-null',
   severity: 'error',

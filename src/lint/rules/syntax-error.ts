@@ -5,6 +5,7 @@
  */
 import type { LintRule } from '../types.js'
 
+/** The `syntax-error` rule (error); documented in README.md#syntax-error. */
 export const syntaxError: LintRule = {
   id: 'syntax-error',
   severity: 'error',

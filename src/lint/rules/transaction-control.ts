@@ -7,6 +7,7 @@
  */
 import type { LintRule } from '../types.js'
 
+/** The `transaction-control` rule (error); documented in README.md#transaction-control. */
 export const transactionControl: LintRule = {
   id: 'transaction-control',
   severity: 'error',

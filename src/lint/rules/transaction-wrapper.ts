@@ -6,6 +6,7 @@
  */
 import type { LintRule } from '../types.js'
 
+/** The `transaction-wrapper` rule (info); documented in README.md#transaction-wrapper. */
 export const transactionWrapper: LintRule = {
   id: 'transaction-wrapper',
   severity: 'info',

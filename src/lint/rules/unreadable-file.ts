@@ -4,6 +4,7 @@
  */
 import type { LintRule } from '../types.js'
 
+/** The `unreadable-file` rule (error); documented in README.md#unreadable-file. */
 export const unreadableFile: LintRule = {
   id: 'unreadable-file',
   severity: 'error',

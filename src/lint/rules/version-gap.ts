@@ -6,6 +6,7 @@
 import { MAX_VERSION, parseName } from '../../source/name.js'
 import type { LintRule } from '../types.js'
 
+/** The `version-gap` rule (warning); documented in README.md#version-gap. */
 export const versionGap: LintRule = {
   id: 'version-gap',
   severity: 'warning',

@@ -31,6 +31,7 @@ const VOLATILE = new Set([
 
 const SERIAL = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial'])
 
+/** The `volatile-default` rule (error); documented in README.md#volatile-default. */
 export const volatileDefault: LintRule = {
   id: 'volatile-default',
   severity: 'error',
