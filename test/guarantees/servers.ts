@@ -222,6 +222,8 @@ export interface BouncerOptions {
   user: string
   password: string
   poolSize?: number
+  /** More [pgbouncer] settings, e.g. `server_round_robin = 1`. */
+  extra?: string[]
 }
 
 /**
@@ -253,6 +255,7 @@ export async function startPgBouncer(o: BouncerOptions): Promise<Bouncer> {
       `logfile = ${logFile}`,
       `pidfile = ${path.join(dir, 'pgbouncer.pid')}`,
       'ignore_startup_parameters = extra_float_digits',
+      ...(o.extra ?? []),
       '',
     ].join('\n'),
   )
