@@ -7,10 +7,14 @@ import { copyFile, mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { RULES } from '../../src/lint/index.js'
 import { binPath, runCli } from '../helpers/cli.js'
 import { tmpDir, writeMigrations } from '../helpers/tmp.js'
 
 const test = suite('lint CLI')
+
+/** The advice line text output prints once per rule after the findings. */
+const advice = (id: string) => `  ${id}: ${RULES.find((r) => r.id === id)!.docs} (README.md#${id})`
 
 const CLEAN = {
   '001_create_users.up.sql': '-- link-migrate:lock-timeout 5s\ncreate table users (id bigint primary key, email text);\n',
@@ -60,7 +64,12 @@ test('findings: file:line:col  severity  rule-id  message, exit 1', async () => 
   const root = await project(BAD)
   const r = await runCli(['lint', '--dir', 'svc/migrations'], { cwd: root })
   assert.equal({ code: r.code, stderr: r.stderr }, { code: 1, stderr: '' })
-  assert.equal(r.stdout.split('\n'), [...BAD_LINES, '[svc-migrations] Lint: 4 errors, 2 warnings, 0 notes in 6 files', ''])
+  assert.equal(r.stdout.split('\n'), [
+    ...BAD_LINES,
+    ...['missing-lock-timeout', 'volatile-default', 'drop-column', 'concurrently-in-wrapped-file', 'non-idempotent', 'syntax-error'].map(advice),
+    '[svc-migrations] Lint: 4 errors, 2 warnings, 0 notes in 6 files',
+    '',
+  ])
 })
 
 test('only warnings: exit 0', async () => {
@@ -73,6 +82,8 @@ test('only warnings: exit 0', async () => {
       stdout: [
         'svc/migrations/001_a.up.sql:1:1  warning  missing-down  001_a has no down file: down of version 1 would fail',
         'svc/migrations/001_a.up.sql:1:1  warning  missing-lock-timeout  ALTER TABLE users takes an ACCESS EXCLUSIVE lock with no lock_timeout: while it waits behind a long query, every query on the table queues behind it',
+        advice('missing-down'),
+        advice('missing-lock-timeout'),
         '[svc-migrations] Lint: 0 errors, 2 warnings, 0 notes in 1 file',
         '',
       ],
@@ -159,6 +170,8 @@ test('files as arguments: no directory, no configuration, even a bad DB_PORT; th
         'svc/migrations/002_index_events.up.sql:1:1  warning  missing-down  002_index_events has no down file: down of version 2 would fail',
         'svc/migrations/003_index_users.up.sql:1:1  warning  missing-down  003_index_users has no down file: down of version 3 would fail',
         'svc/migrations/003_index_users.up.sql:2:1  error  index-without-concurrently  CREATE INDEX users_at_idx on users without CONCURRENTLY blocks writes to the table for the whole build',
+        advice('missing-down'),
+        advice('index-without-concurrently'),
         'Lint: 1 error, 3 warnings, 0 notes in 3 files',
         '',
       ],
@@ -176,6 +189,7 @@ test('a file that does not exist is a finding; --dir with files is a usage error
       code: 1,
       stdout: [
         `nope/001_a.up.sql:1:1  error  unreadable-file  cannot be read: no such file (or not a regular file): ${path.join(root, 'nope/001_a.up.sql')}`,
+        advice('unreadable-file'),
         'Lint: 1 error, 0 warnings, 0 notes in 1 file',
         '',
       ],
@@ -204,7 +218,24 @@ test('--assume-applied: tables of applied migrations are existing tables', async
       code: 1,
       stdout: [
         'svc/migrations/002_index_events.up.sql:1:1  error  index-without-concurrently  CREATE INDEX events_at_idx on events without CONCURRENTLY blocks writes to the table for the whole build',
+        advice('index-without-concurrently'),
         '[svc-migrations] Lint: 1 error, 0 warnings, 0 notes in 4 files',
+        '',
+      ],
+    },
+  )
+})
+
+test('--quiet: findings and the summary, no notes, no advice', async () => {
+  const root = await project({ '001_a.up.sql': 'begin;\nalter table users add column a int;\ncommit;\n', '001_a.down.sql': 'select 1;\n' })
+  const r = await runCli(['lint', '--dir', 'svc/migrations', '--quiet'], { cwd: root })
+  assert.equal(
+    { code: r.code, stdout: r.stdout.split('\n') },
+    {
+      code: 0,
+      stdout: [
+        'svc/migrations/001_a.up.sql:2:1  warning  missing-lock-timeout  ALTER TABLE users takes an ACCESS EXCLUSIVE lock with no lock_timeout: while it waits behind a long query, every query on the table queues behind it',
+        '[svc-migrations] Lint: 0 errors, 1 warning, 1 note in 2 files',
         '',
       ],
     },
@@ -239,6 +270,8 @@ test('the bundle copied alone into an empty directory runs lint (the .wasm is in
       stdout: [
         'x/001_a.up.sql:1:1  warning  missing-down  001_a has no down file: down of version 1 would fail',
         'x/001_a.up.sql:1:1  error  index-without-concurrently  CREATE INDEX i on t without CONCURRENTLY blocks writes to the table for the whole build',
+        advice('missing-down'),
+        advice('index-without-concurrently'),
         'Lint: 1 error, 1 warning, 0 notes in 1 file',
         '',
       ],

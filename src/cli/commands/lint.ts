@@ -40,9 +40,15 @@ export default async function lintCommand(ctx: Context, args: string[]): Promise
       out.annotation(level, `${f.message} [${f.rule}]`, { file: shown(f.file), line: f.line, col: f.column })
     }
   } else {
-    for (const f of result.findings) {
-      if (out.quiet && f.severity === 'info') continue
+    const shownFindings = result.findings.filter((f) => !(out.quiet && f.severity === 'info'))
+    for (const f of shownFindings) {
       out.print(`${shown(f.file)}:${f.line}:${f.column}  ${paint(f)}  ${kleur.dim(f.rule)}  ${f.message}`)
+    }
+    // Then each rule's advice and docs anchor once, indented so that
+    // problem matchers keyed on `file:line:col` skip these lines.
+    if (!out.quiet) {
+      const rules = new Map(shownFindings.map((f) => [f.rule, f]))
+      for (const [rule, f] of rules) out.print(`  ${kleur.dim(rule)}: ${f.advice} (${f.docs})`)
     }
   }
   if (!out.json) out.log(summary(result), result.findings.length > 0 ? 'warn' : 'success')
