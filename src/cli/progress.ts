@@ -18,7 +18,10 @@ interface Spinner {
  */
 export async function createProgress(out: Output, opts: { tty: boolean; ci: boolean }): Promise<(e: MigrateEvent) => void> {
   let spinner: Spinner | undefined
-  if (opts.tty && !opts.ci && out.color && !out.json && !out.quiet) {
+  // A terminal that reports 0 columns (some `script`/`docker -t` setups) makes
+  // ora compute an endless number of lines to clear and block the event loop.
+  const columns = process.stdout.columns ?? 0
+  if (opts.tty && columns > 0 && !opts.ci && out.color && !out.json && !out.quiet) {
     const { default: ora } = await import('ora')
     const s = ora({ stream: process.stdout, discardStdin: false })
     spinner = { start: (text) => s.start(text), stop: () => s.stop() }
