@@ -77,7 +77,13 @@ export async function ensureTables(conn: ReservedSql, t: Tracking): Promise<void
   // connection, and begin() would wait for a free one from the pool.
   try {
     await conn.unsafe(`begin; select pg_advisory_xact_lock(${lockKeys.setup[0]}, ${lockKeys.setup[1]});`)
-    if (t.schema) await conn.unsafe(`create schema if not exists ${ident(t.schema)}`)
+    // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+    // schema is there: only when it is missing.
+    if (t.schema) {
+      await conn.unsafe(
+        `do $lm_schema$ begin if to_regnamespace(${literal(ident(t.schema))}) is null then create schema ${ident(t.schema)}; end if; end $lm_schema$`,
+      )
+    }
     await conn.unsafe(`
       create table if not exists ${t.records} (
         id serial primary key,
@@ -99,8 +105,41 @@ export async function ensureTables(conn: ReservedSql, t: Tracking): Promise<void
     await conn.unsafe('commit')
   } catch (e) {
     await conn.unsafe('rollback').catch(() => {})
-    throw e
+    throw setupError(e, t, state)
   }
+}
+
+/** SQLSTATE insufficient_privilege. */
+const INSUFFICIENT_PRIVILEGE = '42501'
+
+/** A server error that is worth wrapping (not a lost connection, not ours already). */
+function serverError(e: unknown): e is { code: string; message: string } {
+  const err = e as { code?: unknown; message?: unknown; name?: string }
+  return typeof err?.message === 'string' && typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) && err.name !== 'MigrateError'
+}
+
+/**
+ * A failure to create the bookkeeping tables, saying what was being done and,
+ * for a missing privilege, what would fix it: a read-only user cannot run
+ * `up` on a database whose tables do not exist yet.
+ */
+function setupError(e: unknown, t: Tracking, state: TablesState): unknown {
+  if (!serverError(e)) return e
+  const where = t.schema ? `schema ${ident(t.schema)}` : 'the current schema'
+  const indexOnly = state.records && state.versions
+  const doing = indexOnly
+    ? `cannot add the unique index migration_records_service_version_key to the bookkeeping table ${t.records}`
+    : `cannot create the bookkeeping tables migration_records and schema_versions in ${where}`
+  const hint =
+    e.code !== INSUFFICIENT_PRIVILEGE
+      ? []
+      : indexOnly
+        ? ['Adding the index needs the owner of migration_records.']
+        : [
+            'The user needs CREATE on that schema (and on the database for a new --tracking-schema); ' +
+              'or run up once as a user that has it, to create the tables.',
+          ]
+  return new MigrateError('QUERY_FAILED', `${doing}: ${e.message}`, { cause: e, details: hint })
 }
 
 export interface AppliedRows {
@@ -113,10 +152,18 @@ export interface AppliedRows {
 export async function readApplied(sql: Sql | ReservedSql, t: Tracking, service: string, exists?: boolean): Promise<AppliedRows> {
   if (exists === false) return { rows: [], duplicates: [] }
   // One-word column names: a caller's instance may transform names (postgres.camel).
-  const raw = await sql.unsafe<{ version: number; name: string; at: Date; checksum: string }[]>(
-    `select version, name, applied_at as at, checksum from ${t.records} where service = $1 order by version, id`,
-    [service],
-  )
+  const raw = await sql
+    .unsafe<{ version: number; name: string; at: Date; checksum: string }[]>(
+      `select version, name, applied_at as at, checksum from ${t.records} where service = $1 order by version, id`,
+      [service],
+    )
+    .catch((e: unknown) => {
+      if (!serverError(e)) throw e
+      throw new MigrateError('QUERY_FAILED', `cannot read the bookkeeping table ${t.records}: ${e.message}`, {
+        cause: e,
+        details: e.code === INSUFFICIENT_PRIVILEGE ? ['The user needs SELECT on migration_records and schema_versions.'] : [],
+      })
+    })
   const rows: AppliedRow[] = []
   const duplicates: number[] = []
   for (const r of raw) {
