@@ -24,6 +24,8 @@ export interface Context {
   cwd: string
   /** The directory and service, when the command has them. */
   target?: Target
+  /** The resolved connection (not for generate and lint). */
+  connection?: ConnectionConfig
   dryRun: boolean
   /** Creates the migrator (connection resolved and validated first). */
   migrator(): Migrator
@@ -32,7 +34,7 @@ export interface Context {
   close(): Promise<void>
 }
 
-const NEEDS_DIR = new Set(['up', 'down', 'status', 'verify', 'generate', 'mark', 'repair', 'lint'])
+const NEEDS_DIR = new Set(['up', 'down', 'status', 'verify', 'generate', 'mark', 'repair', 'lint', 'check'])
 
 export async function createContext(command: string, flags: Flags, io: Io, args: string[] = []): Promise<Context> {
   const env = io.env
@@ -111,6 +113,7 @@ export async function createContext(command: string, flags: Flags, io: Io, args:
     env,
     cwd: io.cwd,
     target,
+    connection,
     dryRun,
     str,
     int,

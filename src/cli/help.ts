@@ -25,6 +25,15 @@ export const COMMAND_HELP: Record<string, { summary: string; exit: string[] }> =
     summary: 'Check migration files offline (no database): names, pairs, transaction control, unsafe operations',
     exit: ['0  no error-level finding (warnings and notes may be printed)', '1  an error-level finding', '2  usage error'],
   },
+  check: {
+    summary: 'Rehearse the migrations on a throwaway database (up, down, compare, up) and prove every down undoes its up',
+    exit: [
+      '0  every down restores the schema its up started from (--drift: no drift)',
+      '1  a down does not restore its up, a migration failed or was skipped, no database, invalid files (--drift: drift found)',
+      '2  usage or configuration error',
+      '130/143  interrupted (SIGINT/SIGTERM); the scratch database was dropped',
+    ],
+  },
   mark: {
     summary: 'Record a version as applied without running it (--pending removes it); for recovery and adoption',
     exit: ['0  recorded', '1  no database, lock timeout, invalid files', '2  usage error (no such version)', '3  --from golang-migrate and its table is dirty'],

@@ -60,6 +60,14 @@ const COMMANDS: Record<string, { usage: string; handler: Handler; options: [stri
       ['--ddl-lock-timeout <duration>', 'up runs with this lock_timeout: files need no lock-timeout directive'],
     ],
   },
+  check: {
+    usage: 'check',
+    handler: lazy(() => import('./commands/check.js')),
+    options: [
+      ['--engine <engine>', 'embedded (PGlite, in-process) or server (a scratch database); default: server when a database is configured'],
+      ['--drift', 'Compare the live database with what its applied migrations make (needs a database)'],
+    ],
+  },
   mark: {
     usage: 'mark [version]',
     handler: lazy(() => import('./commands/mark.js')),

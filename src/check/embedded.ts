@@ -1,0 +1,213 @@
+/**
+ * The embedded engine: PostgreSQL (PGlite, WebAssembly) in this process,
+ * so `check` needs no server. PGlite is imported here only, and this module
+ * only by `check`: nothing else pays for it.
+ *
+ * PGlite runs one session, in memory; a query runs to its end before
+ * anything else happens in this process (so --timeout cannot cancel one
+ * here, and there is nothing to clean up when interrupted).
+ */
+import { pathToFileURL } from 'node:url'
+import { MigrateError, QueryError } from '../errors.js'
+import { toQueryError } from '../db/error.js'
+import type { PlanStep } from '../types.js'
+import { dataDirSnapshotPath, pgliteFiles, readDataDirSnapshot, withRequired, writeDataDirSnapshot } from './assets.js'
+import { versionNumber, type CheckEngine } from './engine.js'
+import { CATALOG_SETTINGS, type CatalogQuery } from './snapshot.js'
+import type { EngineTimings } from './types.js'
+
+export interface EmbeddedOptions {
+  /** Extensions the migrations create: their bundles are loaded (others cost nothing). */
+  extensions: string[]
+  /** Keep a snapshot of a fresh data directory for later runs (default true). */
+  cache?: boolean
+}
+
+export interface EmbeddedEngine extends CheckEngine {
+  readonly kind: 'embedded'
+  /** Extensions this engine can create (plus plpgsql, always there). */
+  readonly available: ReadonlySet<string>
+  /** `PGlite 0.5.16` */
+  readonly label: string
+}
+
+/** Minimal shape of the PGlite instance we use (its types stay out of our .d.ts). */
+interface Pg {
+  exec(sql: string): Promise<unknown>
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>
+  transaction<T>(fn: (tx: Pg) => Promise<T>): Promise<T>
+  dumpDataDir(compression?: 'none' | 'gzip' | 'auto'): Promise<Blob>
+  close(): Promise<void>
+}
+
+/**
+ * Starts PGlite from the cached data directory when there is one, else with
+ * initdb (then caches it). Throws when PGlite cannot start.
+ */
+export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedEngine> {
+  const t0 = performance.now()
+  const [{ PGlite }, files] = await Promise.all([import('@electric-sql/pglite'), pgliteFiles()])
+  const wanted = withRequired(opts.extensions.filter((n) => files.extensions.includes(n)))
+  // One entry per tarball: PGlite unpacks each into its file system.
+  const extensions: Record<string, { name: string; setup: () => Promise<{ bundlePath: URL }> }> = {}
+  const seen = new Set<string>()
+  for (const name of wanted) {
+    const path = files.tarball(name)
+    if (seen.has(path)) continue
+    seen.add(path)
+    extensions[`ext_${name.replace(/[^A-Za-z0-9_]/g, '_')}`] = { name, setup: async () => ({ bundlePath: pathToFileURL(path) }) }
+  }
+  const base = {
+    ...(files.pgliteWasmModule ? { pgliteWasmModule: files.pgliteWasmModule } : {}),
+    ...(files.initdbWasmModule ? { initdbWasmModule: files.initdbWasmModule } : {}),
+    ...(files.fsBundle ? { fsBundle: files.fsBundle } : {}),
+    extensions,
+    // A throwaway cluster: never wait for the (in-memory) disk.
+    relaxedDurability: true,
+  }
+
+  const snapshotPath = opts.cache === false ? undefined : dataDirSnapshotPath(files.version)
+  const tBoot = performance.now()
+  let loadDataDir = readDataDirSnapshot(snapshotPath)
+  let pg: Pg
+  try {
+    pg = (await PGlite.create({ ...base, ...(loadDataDir ? { loadDataDir } : {}) })) as unknown as Pg
+  } catch (e) {
+    if (!loadDataDir) throw e
+    // A cached data directory PGlite refuses: start clean, and replace it below.
+    loadDataDir = undefined
+    pg = (await PGlite.create(base)) as unknown as Pg
+  }
+  const tBooted = performance.now()
+  let cacheWriteMs: number | undefined
+  if (!loadDataDir && snapshotPath) {
+    // Before anything runs in it: the cache holds a fresh cluster.
+    const dump = await pg.dumpDataDir('none')
+    writeDataDirSnapshot(snapshotPath, new Uint8Array(await dump.arrayBuffer()))
+    cacheWriteMs = performance.now() - tBooted
+  }
+  const [row] = (await pg.query<{ v: string }>("select current_setting('server_version') as v")).rows
+  const serverVersion = versionNumber(row?.v ?? '')
+
+  const timings: EngineTimings = {
+    totalMs: round(performance.now() - t0),
+    decodeMs: round(files.decodeMs),
+    compileMs: round(files.compileMs),
+    bootMs: round(tBooted - tBoot),
+    dataDir: loadDataDir ? 'cache' : 'initdb',
+    ...(cacheWriteMs !== undefined ? { cacheWriteMs: round(cacheWriteMs) } : {}),
+  }
+
+  let closed: Promise<void> | undefined
+  return {
+    kind: 'embedded',
+    label: `PGlite ${files.version}`,
+    serverVersion,
+    serverMajor: parseInt(serverVersion, 10),
+    timings,
+    available: new Set(['plpgsql', ...files.extensions]),
+    catalog: preparedCatalog(pg),
+    run: (step) => (step.transactional ? runTransactional(pg, step) : runStatements(pg, step)),
+    limitation,
+    close() {
+      return (closed ??= pg
+        .close()
+        .catch(() => {})
+        .finally(() => files.cleanup()))
+    },
+  }
+}
+
+/**
+ * Catalog queries as session-level prepared statements with a generic plan:
+ * a snapshot is one large query taken twice per migration, and on the
+ * embedded engine parsing and planning it cost as much as running it. A
+ * migration that runs DEALLOCATE or DISCARD ALL only costs a new PREPARE.
+ */
+function preparedCatalog(pg: Pg): CatalogQuery {
+  const names = new Map<string, string>()
+  const attempt = (text: string, params: unknown[]) =>
+    pg.transaction(async (tx) => {
+      await tx.exec(`${CATALOG_SETTINGS}; set local plan_cache_mode = force_generic_plan`)
+      let name = names.get(text)
+      if (name === undefined) {
+        name = `link_migrate_catalog_${names.size + 1}`
+        await tx.exec(`deallocate all; prepare ${name}(${params.map(() => 'text').join(', ')}) as ${text}`)
+        names.clear()
+        names.set(text, name)
+      }
+      const args = params.map((p) => `'${String(p).replace(/'/g, "''")}'`).join(', ')
+      return (await tx.query<Record<string, unknown>>(`execute ${name}(${args})`)).rows
+    })
+  return async (text, params) => {
+    try {
+      return await attempt(text, params)
+    } catch (e) {
+      // 26000: the statement is gone (DEALLOCATE / DISCARD ALL in a migration).
+      if ((e as { code?: string }).code !== '26000') throw e
+      names.clear()
+      return attempt(text, params)
+    }
+  }
+}
+
+const HEAD = 'begin;\n'
+
+/** The file in one transaction, as db/execute.ts sends it to a server (without bookkeeping). */
+async function runTransactional(pg: Pg, step: PlanStep): Promise<void> {
+  try {
+    // The newline ends a trailing `--` comment; the `;` ends a last statement without one.
+    await pg.exec(HEAD + step.sql + '\n;\ncommit;\nreset all;')
+  } catch (e) {
+    await pg.exec('rollback').catch(() => {})
+    throw toQueryError(e, { file: step.file, content: step.sql, prefixChars: HEAD.length })
+  }
+}
+
+/** A no-transaction file statement by statement, each on its own, as db/execute.ts does. */
+async function runStatements(pg: Pg, step: PlanStep): Promise<void> {
+  const statements = step.statements ?? []
+  for (const [i, stmt] of statements.entries()) {
+    try {
+      await pg.exec(stmt.text)
+    } catch (e) {
+      const err = toQueryError(e, { file: step.file, content: step.sql, prefixChars: 0, from: stmt.start })
+      const ran = statements.slice(0, i)
+      const details = ran.length
+        ? [`${ran.length} statement(s) ran before this one (no transaction):`, ...ran.map((s) => `  line ${s.line}: ${oneLine(s.text)}`)]
+        : []
+      throw new QueryError(err.line ? err.message : `${step.file}:${stmt.line}:${stmt.column}: ${(e as Error).message}`, {
+        code: 'MIGRATION_FAILED',
+        file: err.file,
+        line: err.line ?? stmt.line,
+        column: err.column ?? stmt.column,
+        sqlState: err.sqlState,
+        details: [...err.details, ...details],
+        cause: e,
+      })
+    }
+  }
+}
+
+/**
+ * PGlite's own limits, as opposed to a broken migration: an extension or a
+ * procedural language it was not built with. Only these make a migration
+ * "skipped"; any other error is the migration's.
+ */
+function limitation(e: unknown): string | undefined {
+  const cause = e instanceof MigrateError && e.cause !== undefined ? e.cause : e
+  const err = cause as { code?: string; message?: string }
+  const message = err?.message ?? ''
+  if (err?.code === '0A000' && /^extension ".*" is not available/.test(message)) return `${message} in the embedded engine`
+  if (err?.code === '42704' && /^language ".*" does not exist/.test(message)) return `${message} in the embedded engine`
+  return undefined
+}
+
+function oneLine(sql: string): string {
+  const flat = sql.replace(/\s+/g, ' ').trim()
+  return flat.length > 100 ? flat.slice(0, 97) + '...' : flat
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}

@@ -1,0 +1,248 @@
+/**
+ * `check` as a library call: rehearse a service's migrations on a
+ * throwaway database (embedded PGlite, or a scratch database on a server)
+ * and prove that every down undoes its up; `checkDrift` compares a live
+ * database with what its applied migrations make. Nothing here prints,
+ * exits, or touches a real database's schema.
+ */
+import { resolveConnection, type ConnectionConfig } from '../config/resolve.js'
+import { checkService, serviceFromDir } from '../config/target.js'
+import { prepareStep } from '../core/prepare.js'
+import { ConfigError, FileError, isMigrateError, type FileProblem } from '../errors.js'
+import { assertUsable, readSource, scan } from '../source/scan.js'
+import type { MigrationFile, PlanStep } from '../types.js'
+import { databaseConfigured, type CheckEngine } from './engine.js'
+import { drift } from './drift.js'
+import { rehearse, type RehearsalStep } from './rehearse.js'
+import { adaptForEmbedded, createdExtensions } from './rewrite.js'
+import { startServer, type ServerEngine } from './scratch.js'
+import type { CheckEvent, CheckResult, DriftResult } from './types.js'
+
+export interface CheckOptions {
+  /** The migrations directory. */
+  dir: string
+  /** Service name; derived from `dir` when omitted. Names the scratch database. */
+  service?: string
+  /** A server to rehearse on (a scratch database is created there and dropped). */
+  url?: string
+  /** Or an already resolved connection (what the CLI passes). */
+  connection?: ConnectionConfig
+  /** Environment for DATABASE_URL / DB_* / PG* (default process.env). */
+  env?: Record<string, string | undefined>
+  /**
+   * `embedded` (PGlite in-process) or `server`. Default: `server` when a
+   * database is configured (url, DATABASE_URL, DB_*, PGHOST), else `embedded`.
+   */
+  engine?: 'embedded' | 'server'
+  /** Per-migration time limit in ms on a server (the embedded engine cannot cancel a query). */
+  migrationTimeout?: number
+  /** Retry the first connection this long (ms). */
+  waitForDatabase?: number
+  /** Embedded: keep a snapshot of a fresh data directory in the temp dir for later runs (default true). */
+  cache?: boolean
+  /** Aborting stops the check and drops the scratch database; the promise rejects with `signal.reason`. */
+  signal?: AbortSignal
+  onEvent?: (e: CheckEvent) => void
+}
+
+export interface DriftOptions extends Omit<CheckOptions, 'engine' | 'cache'> {
+  /** Schema of the bookkeeping tables; default: where they are found. */
+  trackingSchema?: string
+}
+
+/**
+ * Rehearses every migration of `dir`: up, down, compare, up again; then all
+ * down and all up again. Throws ConfigError / FileError before any engine
+ * starts (bad options, unusable files), ConnectError when the server cannot
+ * be reached; a migration that fails is a result, not an exception.
+ *
+ * @example
+ * const result = await check({ dir: 'fixtures/discovery-svc/migrations' })
+ * if (!result.ok) for (const m of result.migrations) for (const d of m.differences) console.log(d.message)
+ */
+export async function check(options: CheckOptions): Promise<CheckResult> {
+  const t0 = performance.now()
+  const service = serviceOf(options)
+  const { migrations, downs } = await load(options.dir)
+  const env = options.env ?? process.env
+  const useServer = chooseServer(options, env)
+  // Validate every file before anything starts (as `up` does).
+  prepareAll(migrations, downs, undefined)
+
+  let engine: CheckEngine
+  let adapt: ((s: PlanStep) => ReturnType<typeof adaptForEmbedded>) | undefined
+  if (useServer) {
+    engine = await startServer({ connection: useServer, service, waitMs: options.waitForDatabase, signal: options.signal })
+  } else {
+    const { startEmbedded } = await import('./embedded.js')
+    const wanted = new Set<string>()
+    for (const m of migrations) for (const e of createdExtensions(m.up.content)) wanted.add(e.name)
+    const embedded = await startEmbedded({ extensions: [...wanted], cache: options.cache })
+    engine = embedded
+    adapt = (s) => adaptForEmbedded(s, embedded.available, embedded.label)
+  }
+  options.onEvent?.({ type: 'engine-ready', engine: engine.kind, serverVersion: engine.serverVersion, scratchDatabase: engine.scratchDatabase, timings: engine.timings })
+
+  let rehearsal
+  let tClose = 0
+  try {
+    const steps = prepareAll(migrations, downs, engine.serverMajor)
+    rehearsal = await rehearse({ engine, steps, adapt, timeoutMs: options.migrationTimeout, signal: options.signal, onEvent: options.onEvent })
+  } finally {
+    tClose = performance.now()
+    await engine.close()
+  }
+  if (options.signal?.aborted) throw options.signal.reason
+  const closeMs = round(performance.now() - tClose)
+
+  const complete = rehearsal.migrations.every((m) => m.status !== 'skipped' && m.status !== 'not-run')
+  const ok =
+    complete &&
+    rehearsal.migrations.every((m) => m.status === 'ok') &&
+    rehearsal.roundTrip.down.status !== 'failed' &&
+    rehearsal.roundTrip.down.status !== 'not-restored' &&
+    rehearsal.roundTrip.up.status !== 'failed' &&
+    rehearsal.roundTrip.up.status !== 'not-restored'
+  return {
+    ok,
+    complete,
+    service,
+    engine: engine.kind,
+    serverVersion: engine.serverVersion,
+    ...(engine.scratchDatabase ? { scratchDatabase: engine.scratchDatabase } : {}),
+    migrations: rehearsal.migrations,
+    roundTrip: rehearsal.roundTrip,
+    timings: {
+      engine: engine.timings,
+      migrationsMs: rehearsal.migrationsMs,
+      roundTripMs: rehearsal.roundTripMs,
+      snapshotMs: rehearsal.snapshotMs,
+      closeMs,
+      totalMs: round(performance.now() - t0),
+    },
+  }
+}
+
+/**
+ * Compares the live database with what the service's applied migrations
+ * produce on a scratch database of the same server (see drift.ts for the
+ * scope). Needs a database: throws ConfigError without one.
+ *
+ * @example const { ok, differences } = await checkDrift({ dir: 'migrations', url: process.env.DATABASE_URL })
+ */
+export async function checkDrift(options: DriftOptions): Promise<DriftResult> {
+  const t0 = performance.now()
+  const service = serviceOf(options)
+  const { migrations, downs } = await load(options.dir)
+  const env = options.env ?? process.env
+  const connection = chooseServer({ ...options, engine: 'server' }, env)
+  if (!connection) throw new ConfigError('check --drift compares a live database: give --database-url (or DATABASE_URL, DB_*, PGHOST)', 'USAGE')
+  prepareAll(migrations, downs, undefined)
+  const engine: ServerEngine = await startServer({ connection, service, waitMs: options.waitForDatabase, signal: options.signal })
+  options.onEvent?.({ type: 'engine-ready', engine: 'server', serverVersion: engine.serverVersion, scratchDatabase: engine.scratchDatabase, timings: engine.timings })
+  let result
+  let tClose = 0
+  try {
+    result = await drift({
+      engine,
+      service,
+      migrations,
+      prepare: (m) => prepareOne(m, 'up', m.up.content, m.up.file, engine.serverMajor),
+      trackingSchema: options.trackingSchema,
+      timeoutMs: options.migrationTimeout,
+      signal: options.signal,
+      onEvent: options.onEvent,
+    })
+  } finally {
+    tClose = performance.now()
+    await engine.close()
+  }
+  if (options.signal?.aborted) throw options.signal.reason
+  const closeMs = round(performance.now() - tClose)
+  const complete = !result.warnings.some((w) => w.includes('file is missing'))
+  return {
+    ok: !result.error && complete && result.differences.length === 0,
+    service,
+    engine: 'server',
+    serverVersion: engine.serverVersion,
+    scratchDatabase: engine.scratchDatabase,
+    replayed: result.replayed,
+    warnings: result.warnings,
+    differences: result.differences,
+    ...(result.error ? { error: result.error } : {}),
+    timings: {
+      engine: engine.timings,
+      replayMs: result.replayMs,
+      snapshotMs: result.snapshotMs,
+      closeMs,
+      totalMs: round(performance.now() - t0),
+    },
+  }
+}
+
+function serviceOf(options: { service?: string; dir: string }): string {
+  return options.service !== undefined ? checkService(options.service, 'service') : serviceFromDir(options.dir)
+}
+
+/** The server connection to use, or undefined for the embedded engine. */
+function chooseServer(options: CheckOptions, env: Record<string, string | undefined>): ConnectionConfig | undefined {
+  if (options.engine === 'embedded') return undefined
+  const config = options.connection ?? resolveConnection({ databaseUrl: options.url, env })
+  if (options.engine === 'server' || options.url !== undefined) return config
+  return databaseConfigured(config, env) ? config : undefined
+}
+
+/** Scans the directory (refusing unusable files) and reads every down file. */
+async function load(dir: string): Promise<{ migrations: MigrationFile[]; downs: Map<number, { file: string; content: string }> }> {
+  const source = await scan(dir)
+  assertUsable(source)
+  const downs = new Map<number, { file: string; content: string }>()
+  for (const m of source.migrations) {
+    if (m.down) downs.set(m.version, { file: m.down.file, content: (await readSource(m.down)).content })
+  }
+  return { migrations: source.migrations, downs }
+}
+
+/**
+ * Every file through the runner's own preparation (splitting, the
+ * transactional decision, refusals). Throws one FileError naming every
+ * problem, as `up` would before touching the database.
+ */
+function prepareAll(
+  migrations: MigrationFile[],
+  downs: Map<number, { file: string; content: string }>,
+  serverMajor: number | undefined,
+): RehearsalStep[] {
+  const problems: FileProblem[] = []
+  const steps: RehearsalStep[] = []
+  const attempt = (fn: () => PlanStep): PlanStep | undefined => {
+    try {
+      return fn()
+    } catch (e) {
+      if (e instanceof FileError) problems.push(...e.problems)
+      else if (isMigrateError(e)) problems.push({ file: '', message: e.message })
+      else throw e
+      return undefined
+    }
+  }
+  for (const m of migrations) {
+    const up = attempt(() => prepareOne(m, 'up', m.up.content, m.up.file, serverMajor))
+    const d = downs.get(m.version)
+    const down = d ? attempt(() => prepareOne(m, 'down', d.content, d.file, serverMajor)) : undefined
+    if (up) steps.push({ version: m.version, name: m.name, up, ...(down ? { down } : {}) })
+  }
+  if (problems.length > 0) throw new FileError(problems)
+  return steps
+}
+
+function prepareOne(m: MigrationFile, direction: 'up' | 'down', content: string, file: string, serverMajor: number | undefined): PlanStep {
+  return prepareStep({ version: m.version, name: m.name, direction, file, checksum: m.checksum, content, serverMajor })
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}
+
+export type * from './types.js'
+export type { Difference, Verbs } from './diff.js'
+export type { ObjectKind, AttributeValue } from './snapshot.js'

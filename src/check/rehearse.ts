@@ -1,0 +1,255 @@
+/**
+ * The rehearsal: for each migration in order, snapshot, up, down, snapshot
+ * and compare with the first, up again; then every down in reverse
+ * (compared with the empty start) and every up again (compared with the
+ * first full pass). Engine-agnostic: it only runs prepared steps and takes
+ * snapshots through a {@link CheckEngine}.
+ */
+import type { PlanStep } from '../types.js'
+import { describeDifference, diffSchemas, DOWN_VERBS, type Difference, type Verbs } from './diff.js'
+import { toCheckError, type CheckEngine } from './engine.js'
+import type { Adaptation } from './rewrite.js'
+import { snapshot, type Schema } from './snapshot.js'
+import type { CheckDifference, CheckEvent, MigrationCheck, RoundTripCheck } from './types.js'
+
+/** One migration, prepared for this engine. */
+export interface RehearsalStep {
+  version: number
+  name: string
+  up: PlanStep
+  /** Undefined: no down file. */
+  down?: PlanStep
+}
+
+export interface RehearseInput {
+  engine: CheckEngine
+  steps: RehearsalStep[]
+  /** The embedded engine's rewrites and skips; absent on a server. */
+  adapt?: (step: PlanStep) => Adaptation
+  timeoutMs?: number
+  signal?: AbortSignal
+  onEvent?: (e: CheckEvent) => void
+}
+
+export interface Rehearsal {
+  migrations: MigrationCheck[]
+  roundTrip: { down: RoundTripCheck; up: RoundTripCheck }
+  migrationsMs: number
+  roundTripMs: number
+  snapshotMs: number
+}
+
+/** All downs compared with the empty start. */
+const ALL_DOWN_VERBS: Verbs = DOWN_VERBS
+/** The second full pass compared with the first. */
+const ALL_UP_VERBS: Verbs = { added: 'adds', removed: 'does not recreate', changed: 'changes' }
+
+/**
+ * Runs the rehearsal. Failures of migrations are results, not exceptions;
+ * it throws only `signal.reason` when aborted, or when a snapshot fails.
+ */
+export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
+  const { engine, steps, signal } = input
+  const emit = input.onEvent ?? (() => {})
+  let snapshotMs = 0
+  const snap = async (): Promise<Schema> => {
+    const t = performance.now()
+    const s = await snapshot(engine.catalog)
+    snapshotMs += performance.now() - t
+    return s
+  }
+  const checkAbort = () => {
+    if (signal?.aborted) throw signal.reason
+  }
+  /** Runs a step; an error caused by the abort is the abort. */
+  const run = async (step: PlanStep): Promise<void> => {
+    checkAbort()
+    try {
+      await engine.run(step, { timeoutMs: input.timeoutMs })
+    } catch (e) {
+      checkAbort()
+      throw e
+    }
+  }
+
+  const t0 = performance.now()
+  const empty = await snap()
+  let before = empty
+  let blocked: string | undefined
+  let roundTripBlocked: string | undefined
+  const results: MigrationCheck[] = []
+  const done: { up: PlanStep; down: PlanStep }[] = []
+
+  for (const [i, m] of steps.entries()) {
+    checkAbort()
+    const label = versionLabel(m.name)
+    const r: MigrationCheck = {
+      version: m.version,
+      name: m.name,
+      upFile: m.up.file,
+      ...(m.down ? { downFile: m.down.file } : {}),
+      status: 'ok',
+      differences: [],
+      rewrites: [],
+      timings: { upMs: 0, downMs: 0, reupMs: 0, snapshotMs: 0 },
+    }
+    const finish = () => {
+      results.push(r)
+      emit({ type: 'migration-checked', index: i + 1, total: steps.length, migration: r })
+    }
+    emit({ type: 'migration-start', index: i + 1, total: steps.length, version: m.version, name: m.name })
+    if (blocked) {
+      r.status = 'not-run'
+      r.reason = blocked
+      finish()
+      continue
+    }
+
+    let up = m.up
+    let down = m.down
+    if (input.adapt) {
+      const a = input.adapt(up)
+      const b = down ? input.adapt(down) : undefined
+      if (a.skip) {
+        r.status = 'skipped'
+        r.reason = a.skip
+        blocked = roundTripBlocked = `not run: ${label} was skipped`
+        finish()
+        continue
+      }
+      up = a.step
+      r.rewrites.push(...a.rewrites)
+      // A down that cannot run here is found out when it runs (a failure);
+      // its rewrites are what matters.
+      if (b) {
+        down = b.step
+        r.rewrites.push(...b.rewrites)
+      }
+    }
+
+    const fail = (e: unknown, phase: string): void => {
+      const reason = engine.limitation(e)
+      if (reason !== undefined) {
+        r.status = 'skipped'
+        r.reason = reason
+        blocked = roundTripBlocked = `not run: ${label} was skipped`
+      } else {
+        r.status = 'failed'
+        r.error = toCheckError(e)
+        blocked = roundTripBlocked = `not run: ${phase} of ${label} failed`
+      }
+    }
+    const timed = async (fn: () => Promise<unknown>): Promise<number> => {
+      const t = performance.now()
+      await fn()
+      return round(performance.now() - t)
+    }
+    const snapStart = snapshotMs
+
+    try {
+      r.timings.upMs = await timed(() => run(up))
+    } catch (e) {
+      checkAbort()
+      fail(e, 'the up')
+      finish()
+      continue
+    }
+    if (!down) {
+      r.status = 'no-down'
+      r.reason = `${m.up.file} has no down file: it cannot be rolled back, so it cannot be checked`
+      roundTripBlocked ??= `not run: ${label} has no down file`
+      before = await snap()
+      r.timings.snapshotMs = round(snapshotMs - snapStart)
+      finish()
+      continue
+    }
+    try {
+      r.timings.downMs = await timed(() => run(down))
+    } catch (e) {
+      checkAbort()
+      fail(e, 'the down')
+      finish()
+      continue
+    }
+    const afterDown = await snap()
+    r.differences = described(diffSchemas(before, afterDown), `down of ${label}`, DOWN_VERBS)
+    try {
+      r.timings.reupMs = await timed(() => run(up))
+    } catch (e) {
+      checkAbort()
+      fail(e, 'the up run again after the down')
+      // Usually the down left something the up trips over: the differences
+      // say what, and they are the finding; the error is its consequence.
+      if (r.status === 'failed' && r.differences.length > 0) r.status = 'not-restored'
+      r.timings.snapshotMs = round(snapshotMs - snapStart)
+      finish()
+      continue
+    }
+    before = await snap()
+    r.timings.snapshotMs = round(snapshotMs - snapStart)
+    r.status = r.differences.length > 0 ? 'not-restored' : 'ok'
+    done.push({ up, down })
+    finish()
+  }
+  const tMigrations = performance.now()
+
+  const roundTrip = await (async (): Promise<Rehearsal['roundTrip']> => {
+    if (roundTripBlocked !== undefined || steps.length === 0) {
+      const reason = roundTripBlocked ?? 'not run: no migrations'
+      const notRun: RoundTripCheck = { status: 'not-run', differences: [], reason, ms: 0 }
+      return { down: notRun, up: { ...notRun } }
+    }
+    const full = before
+    const downPass = await pass([...done].reverse().map((d) => d.down), empty, 'rolling back every migration', ALL_DOWN_VERBS)
+    emit({ type: 'round-trip', direction: 'down', result: downPass })
+    if (downPass.status === 'failed') {
+      const upPass: RoundTripCheck = { status: 'not-run', differences: [], reason: 'not run: rolling back every migration failed', ms: 0 }
+      emit({ type: 'round-trip', direction: 'up', result: upPass })
+      return { down: downPass, up: upPass }
+    }
+    const upPass = await pass(
+      done.map((d) => d.up),
+      full,
+      'applying every migration again',
+      ALL_UP_VERBS,
+    )
+    emit({ type: 'round-trip', direction: 'up', result: upPass })
+    return { down: downPass, up: upPass }
+  })()
+
+  async function pass(stepsToRun: PlanStep[], expected: Schema, subject: string, verbs: Verbs): Promise<RoundTripCheck> {
+    const t = performance.now()
+    for (const step of stepsToRun) {
+      try {
+        await run(step)
+      } catch (e) {
+        checkAbort()
+        return { status: 'failed', differences: [], error: toCheckError(e), ms: round(performance.now() - t) }
+      }
+    }
+    const differences = described(diffSchemas(expected, await snap()), subject, verbs)
+    return { status: differences.length > 0 ? 'not-restored' : 'ok', differences, ms: round(performance.now() - t) }
+  }
+
+  return {
+    migrations: results,
+    roundTrip,
+    migrationsMs: round(tMigrations - t0),
+    roundTripMs: round(performance.now() - tMigrations),
+    snapshotMs: round(snapshotMs),
+  }
+}
+
+/** Differences with their sentence: `down of 004 leaves column users.avatar_url`. */
+export function described(diffs: Difference[], subject: string, verbs: Verbs): CheckDifference[] {
+  return diffs.map((d) => ({ ...d, message: `${subject} ${describeDifference(d, verbs)}` }))
+}
+
+/** `004` from `004_add_availability_columns`: the version as the file names it. */
+export function versionLabel(name: string): string {
+  return /^\d+/.exec(name)?.[0] ?? name
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}

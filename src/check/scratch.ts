@@ -1,0 +1,172 @@
+/**
+ * The server engine: a scratch database on the configured server, created
+ * for one check and dropped after it, also when the check is aborted
+ * (Ctrl-C: the CLI aborts the signal, and the abort drops the database at
+ * once, ending whatever was running in it).
+ *
+ * Its name, `link_migrate_check_<service>_<8 hex>`, cannot collide with a
+ * real database (nobody names one so) nor with a concurrent check.
+ */
+import { randomBytes } from 'node:crypto'
+import type { ReservedSql, Sql } from 'postgres'
+import type { ConnectionConfig } from '../config/resolve.js'
+import { connect, describeTarget } from '../db/connect.js'
+import { runStatements, runTransactional } from '../db/execute.js'
+import { ident } from '../db/tracking.js'
+import { MigrateError } from '../errors.js'
+import { versionNumber, type CheckEngine } from './engine.js'
+import { CATALOG_SETTINGS, type CatalogQuery } from './snapshot.js'
+import type { EngineTimings } from './types.js'
+
+export const SCRATCH_PREFIX = 'link_migrate_check_'
+
+export interface ServerOptions {
+  connection: ConnectionConfig
+  service: string
+  /** Retry the first connection this long (`--wait`). */
+  waitMs?: number
+  /** Aborting drops the scratch database immediately. */
+  signal?: AbortSignal
+}
+
+export interface ServerEngine extends CheckEngine {
+  readonly kind: 'server'
+  readonly scratchDatabase: string
+  /** The connection to the configured database (drift reads the live schema through it). */
+  readonly admin: Sql
+}
+
+/** `link_migrate_check_discovery_svc_1a2b3c4d`: at most 63 bytes, lower case, [a-z0-9_]. */
+export function scratchName(service: string): string {
+  const slug = service
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 63 - SCRATCH_PREFIX.length - 9)
+  return `${SCRATCH_PREFIX}${slug || 'service'}_${randomBytes(4).toString('hex')}`
+}
+
+/**
+ * Connects, creates the scratch database (from template0: empty, whatever
+ * template1 holds) and opens one session in it. Throws ConnectError, or a
+ * MigrateError (QUERY_FAILED) when the database cannot be created.
+ */
+export async function startServer(opts: ServerOptions): Promise<ServerEngine> {
+  const t0 = performance.now()
+  const admin = await connect(opts.connection, { waitMs: opts.waitMs, max: 2 })
+  const tConnected = performance.now()
+  const name = scratchName(opts.service)
+  let created = false
+  let work: Sql | undefined
+  let conn: ReservedSql | undefined
+  let closed: Promise<void> | undefined
+
+  const [{ v }] = (await admin`select current_setting('server_version') as v`) as unknown as [{ v: string }]
+  const serverVersion = versionNumber(v)
+  const serverMajor = parseInt(serverVersion, 10)
+
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      conn?.release()
+      await work?.end({ timeout: 0 }).catch(() => {})
+      if (created) await dropDatabase(admin, name, serverMajor).catch(() => {})
+      await admin.end({ timeout: 5 }).catch(() => {})
+    })())
+  const onAbort = () => void close()
+
+  try {
+    if (opts.signal?.aborted) throw opts.signal.reason
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      await admin.unsafe(`create database ${ident(name)} template template0`)
+    } catch (e) {
+      throw new MigrateError(
+        'QUERY_FAILED',
+        `check could not create its scratch database on ${describeTarget(opts.connection)}: ${(e as Error).message}` +
+          ' (the user needs CREATEDB; or run check without a database to use the embedded engine)',
+        { cause: e },
+      )
+    }
+    created = true
+    const tCreated = performance.now()
+    work = await connect({ ...opts.connection, database: name }, { max: 1 })
+    conn = await work.reserve()
+    const timings: EngineTimings = {
+      totalMs: round(performance.now() - t0),
+      connectMs: round(tConnected - t0),
+      createMs: round(tCreated - tConnected),
+    }
+    const session = conn
+    return {
+      kind: 'server',
+      serverVersion,
+      serverMajor,
+      scratchDatabase: name,
+      admin,
+      timings,
+      catalog: catalogOn(session, 'begin'),
+      async run(step, runOpts = {}) {
+        if (step.transactional) {
+          await runTransactional(session, {
+            file: step.file,
+            prefix: '',
+            body: step.sql,
+            suffix: '',
+            timeoutMs: runOpts.timeoutMs,
+            lockTimeoutMs: step.lockTimeoutMs,
+          })
+        } else {
+          await runStatements(session, {
+            file: step.file,
+            content: step.sql,
+            statements: step.statements ?? [],
+            lockTimeoutMs: step.lockTimeoutMs,
+            timeoutMs: runOpts.timeoutMs,
+          })
+        }
+      },
+      limitation: () => undefined,
+      async close() {
+        opts.signal?.removeEventListener('abort', onAbort)
+        await close()
+      },
+    }
+  } catch (e) {
+    opts.signal?.removeEventListener('abort', onAbort)
+    await close()
+    throw e
+  }
+}
+
+/**
+ * Catalog queries on one session, in a transaction of their own with
+ * CATALOG_SETTINGS (`set local`: nothing leaks into the migrations' session).
+ * `begin read only` for a live database.
+ */
+export function catalogOn(conn: ReservedSql, begin: 'begin' | 'begin read only'): CatalogQuery {
+  return async (text, params) => {
+    await conn.unsafe(`${begin}; ${CATALOG_SETTINGS}`)
+    try {
+      const rows = (await conn.unsafe(text, params as never[])) as unknown as Record<string, unknown>[]
+      await conn.unsafe('commit')
+      return rows
+    } catch (e) {
+      await conn.unsafe('rollback').catch(() => {})
+      throw e
+    }
+  }
+}
+
+/** DROP DATABASE ... WITH (FORCE) (13+) ends sessions still in it; before 13 they are terminated first. */
+async function dropDatabase(admin: Sql, name: string, serverMajor: number): Promise<void> {
+  if (serverMajor >= 13) {
+    await admin.unsafe(`drop database if exists ${ident(name)} with (force)`)
+    return
+  }
+  await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`
+  await admin.unsafe(`drop database if exists ${ident(name)}`)
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}

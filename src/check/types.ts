@@ -1,0 +1,155 @@
+/** The shapes `check` returns and emits. Plain data: no methods, no I/O. */
+import type { Difference } from './diff.js'
+
+/** A difference with its sentence, e.g. `down of 004 leaves column users.avatar_url`. */
+export interface CheckDifference extends Difference {
+  message: string
+}
+
+/** A failure, as `up` would report it (file:line:col from the server's position). */
+export interface CheckError {
+  code: string
+  message: string
+  file?: string
+  line?: number
+  column?: number
+  sqlState?: string
+  details: string[]
+}
+
+/**
+ * A statement the embedded engine runs differently from the file, and why
+ * the result is the same (e.g. `CONCURRENTLY` dropped: one session).
+ */
+export interface Rewrite {
+  file: string
+  line: number
+  column: number
+  from: string
+  to: string
+  reason: string
+}
+
+/**
+ * What happened to one migration:
+ * - `ok`: its down restored the schema exactly;
+ * - `not-restored`: its down left differences (listed);
+ * - `failed`: its up, its down, or its up run again failed (`error`);
+ * - `skipped`: the engine cannot run it (`reason`: an extension the
+ *   embedded engine lacks); the check is incomplete, never a pass;
+ * - `no-down`: it has no down file, so it cannot be rolled back;
+ * - `not-run`: an earlier migration failed or was skipped.
+ */
+export type MigrationCheckStatus = 'ok' | 'not-restored' | 'failed' | 'skipped' | 'no-down' | 'not-run'
+
+export interface MigrationTimings {
+  upMs: number
+  downMs: number
+  /** The up run again after the down. */
+  reupMs: number
+  /** Both snapshots taken for this migration. */
+  snapshotMs: number
+}
+
+export interface MigrationCheck {
+  version: number
+  name: string
+  /** The up and down files (names within the directory). */
+  upFile: string
+  downFile?: string
+  status: MigrationCheckStatus
+  differences: CheckDifference[]
+  error?: CheckError
+  reason?: string
+  rewrites: Rewrite[]
+  timings: MigrationTimings
+}
+
+/**
+ * One half of the final round trip: every down in reverse order (compared
+ * with the schema before the first up), then every up again (compared with
+ * the schema after the first pass). `not-run` when a migration failed, was
+ * skipped or has no down.
+ */
+export interface RoundTripCheck {
+  status: 'ok' | 'not-restored' | 'failed' | 'not-run'
+  differences: CheckDifference[]
+  error?: CheckError
+  reason?: string
+  ms: number
+}
+
+/** How the engine started, phase by phase. */
+export interface EngineTimings {
+  /** Total, from nothing to a session ready for the first migration. */
+  totalMs: number
+  /** Embedded: decoding the inlined wasm/data files (0 when PGlite loads its own). */
+  decodeMs?: number
+  /** Embedded: compiling the two wasm modules. */
+  compileMs?: number
+  /** Embedded: starting PostgreSQL (initdb, or loading the cached data directory). */
+  bootMs?: number
+  /** Embedded: where the data directory came from. */
+  dataDir?: 'initdb' | 'cache'
+  /** Embedded: writing the data-directory snapshot for later runs (first run only). */
+  cacheWriteMs?: number
+  /** Server: connecting and creating the scratch database. */
+  connectMs?: number
+  createMs?: number
+}
+
+export interface CheckTimings {
+  engine: EngineTimings
+  /** All per-migration work (up, down, up again, snapshots). */
+  migrationsMs: number
+  /** The final round trip (all down, all up, snapshots). */
+  roundTripMs: number
+  /** Time spent taking snapshots, all phases. */
+  snapshotMs: number
+  /** Closing the engine (dropping the scratch database). */
+  closeMs: number
+  totalMs: number
+}
+
+/** The result of `check` (rehearsal of every migration). */
+export interface CheckResult {
+  /** True only when every down restored its up, nothing failed or was skipped, and the round trip matched. */
+  ok: boolean
+  /** False when a migration was skipped or not run: the check does not cover everything. */
+  complete: boolean
+  service: string
+  engine: 'embedded' | 'server'
+  /** PostgreSQL version of the engine, e.g. `18.6` (PGlite) or `15.10`. */
+  serverVersion: string
+  /** The scratch database (server engine), dropped when the check ends. */
+  scratchDatabase?: string
+  migrations: MigrationCheck[]
+  roundTrip: { down: RoundTripCheck; up: RoundTripCheck }
+  timings: CheckTimings
+}
+
+/** The result of `check --drift`. */
+export interface DriftResult {
+  /** True when the live schema matches what the applied migrations produce and every applied migration could be replayed. */
+  ok: boolean
+  service: string
+  engine: 'server'
+  serverVersion: string
+  scratchDatabase: string
+  /** The applied migrations replayed on the scratch database, in order. */
+  replayed: { version: number; name: string }[]
+  /** Things that make the comparison less than exact (a changed or missing file). */
+  warnings: string[]
+  /** From the migrations' schema (before) to the live one (after). */
+  differences: CheckDifference[]
+  error?: CheckError
+  timings: { engine: EngineTimings; replayMs: number; snapshotMs: number; closeMs: number; totalMs: number }
+}
+
+/** Progress of a check, for a spinner or log lines. */
+export type CheckEvent =
+  | { type: 'engine-ready'; engine: 'embedded' | 'server'; serverVersion: string; scratchDatabase?: string; timings: EngineTimings }
+  | { type: 'migration-start'; index: number; total: number; version: number; name: string }
+  | { type: 'migration-checked'; index: number; total: number; migration: MigrationCheck }
+  | { type: 'round-trip'; direction: 'down' | 'up'; result: RoundTripCheck }
+  | { type: 'replayed'; version: number; name: string }
