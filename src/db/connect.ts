@@ -63,6 +63,8 @@ export function describeTarget(c: ConnectionConfig): string {
 /** The server's or the network's reason, in words a person at 3 a.m. can act on. */
 export function connectReason(e: unknown, c: ConnectionConfig): string {
   const err = e as { code?: string; message?: string; errno?: string }
+  const tls = tlsReason(err, c)
+  if (tls) return tls
   switch (err.code) {
     case 'ECONNREFUSED':
       return `connection refused (is PostgreSQL running and listening on ${c.host}:${c.port}?)`
@@ -76,10 +78,49 @@ export function connectReason(e: unknown, c: ConnectionConfig): string {
     case 'ETIMEDOUT':
       return 'connection timed out'
     case 'ECONNRESET':
-      return 'connection reset by the server'
+      return c.sslmode === 'require' || c.sslmode.startsWith('verify')
+        ? `connection reset by the server (does it accept TLS? sslmode is ${c.sslmode})`
+        : 'connection reset by the server'
     case '57P03':
       return `the server is starting up or shutting down (${err.message})`
     default:
       return err.message ?? String(e)
   }
+}
+
+/** Node's codes for a server certificate that no trusted CA signed. */
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+])
+
+/**
+ * TLS verification failures (sslmode verify-ca / verify-full), said in terms
+ * of the settings that fix them. Undefined for anything else.
+ */
+function tlsReason(err: { code?: string; message?: string }, c: ConnectionConfig): string | undefined {
+  const code = err.code ?? ''
+  const ca = c.sslrootcert && c.sslrootcert !== 'system' ? c.sslrootcert : undefined
+  if (UNTRUSTED.has(code)) {
+    return ca
+      ? `the server's certificate is not signed by the CA in ${ca} (${err.message}; sslmode ${c.sslmode})`
+      : `the server's certificate is not signed by a trusted CA (${err.message}; sslmode ${c.sslmode}): ` +
+          'give the CA file with sslrootcert= in the URL, DB_SSLROOTCERT or PGSSLROOTCERT'
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return `the server's certificate is not valid now (${err.message}; sslmode ${c.sslmode})`
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    const cert = (err as { cert?: { subjectaltname?: string; subject?: { CN?: string } } }).cert
+    const names = cert?.subjectaltname || (cert?.subject?.CN ? `CN=${cert.subject.CN}` : 'other names')
+    return (
+      `the server's certificate is for ${names}, which does not match the host ${c.host} (sslmode verify-full checks the name): ` +
+      'connect by a name the certificate has, or use sslmode verify-ca'
+    )
+  }
+  return undefined
 }

@@ -78,6 +78,8 @@ export interface Cluster {
   data: string
   /** pg_ctl restart -m <mode>, waiting until it accepts logins again. */
   restart(mode?: 'fast' | 'immediate'): Promise<void>
+  /** pg_ctl reload (postgresql.conf, pg_hba.conf and the SSL files are read again). */
+  reload(): Promise<void>
   /** Stops the server and removes its directory (idempotent, synchronous). */
   stop(): void
   /** Server log so far, for failure messages. */
@@ -91,6 +93,8 @@ export interface ClusterOptions {
   hba?: string[]
   /** Files copied into the data directory before the start (name -> content), mode 0600, owned by postgres. */
   files?: Record<string, string | Buffer>
+  /** Log in over TLS to see that it is up (for an hba with hostssl only). */
+  tls?: boolean
 }
 
 /**
@@ -173,13 +177,23 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     data,
     log: readLog,
     stop,
+    async reload() {
+      const r = run('pg_ctl', ['-D', data, 'reload'])
+      if (r.status !== 0) throw new Error(`pg_ctl reload failed: ${r.stdout}${r.stderr}`)
+      await new Promise((res) => setTimeout(res, 500))
+    },
     async restart(mode = 'fast') {
       const r = pgctl(['restart', '-m', mode])
       if (r.status !== 0) throw new Error(`pg_ctl restart failed: ${r.stdout}${r.stderr}\n${readLog()}`)
-      await waitForLogin(url, 30_000)
+      await waitForLogin(url, 30_000, opts.tls ? 'require' : undefined)
     },
   }
-  await waitForLogin(url, 30_000)
+  try {
+    await waitForLogin(url, 30_000, opts.tls ? 'require' : undefined)
+  } catch (e) {
+    stop()
+    throw e
+  }
   return cluster
 }
 
