@@ -451,8 +451,10 @@ const URL_TOKEN = /[a-z][a-z0-9+.-]*:\/\/\S*/gi
  * Spans [start, end) of password text in one URL, found by structure when the
  * URL is sound and as widely as could be a password when it is not.
  */
-function passwordSpans(url: string): Array<[number, number]> {
-  const scheme = SCHEME.exec(url)
+function passwordSpans(url: string, loose = false): Array<[number, number]> {
+  // Loose: the text is meant to be a URL (DATABASE_URL), so a mistyped
+  // scheme (`postgres:://`, `postgres:/`, none at all) still has a password.
+  const scheme = SCHEME.exec(url) ?? (loose ? /^(?:[a-z][a-z0-9+.-]*:+\/*)?/i.exec(url) : null)
   if (!scheme) return []
   const base = scheme[0].length
   const rest = url.slice(base)
@@ -563,7 +565,7 @@ export function collectSecrets(input: Pick<ResolveInput, 'databaseUrl' | 'env'>)
   for (const url of [input.databaseUrl, input.env.DATABASE_URL]) {
     if (!url) continue
     const trimmed = url.trim()
-    for (const [start, end] of passwordSpans(trimmed)) {
+    for (const [start, end] of passwordSpans(trimmed, true)) {
       const written = trimmed.slice(start, end)
       out.add(written)
       try {
