@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { brotliCompress, constants as zlib, gzipSync } from 'node:zlib'
+import { build as esbuild } from 'esbuild'
 import { defineConfig } from 'tsup'
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
@@ -32,17 +33,24 @@ const inlineLibpgQueryWasm = {
 
 /**
  * PGlite (check's embedded engine) looks for pglite.wasm, initdb.wasm,
- * pglite.data and its extension tarballs beside its own file. In the
- * one-file CLI this plugin replaces src/check/inlined.ts with a module
- * that holds them: the wasm and data files brotli-compressed (15 MB ->
- * 3.7 MB), the tarballs as shipped (already gzip), all base64. check
- * hands them to PGlite through its own options (pgliteWasmModule,
- * initdbWasmModule, fsBundle, extension bundlePath); nothing else decodes
- * them. Brotli at quality 11 takes ~40 s, so its output is cached in
+ * pglite.data and its extension tarballs beside its own file. The one-file
+ * CLI carries them instead, in one comment after its last line:
+ * `/*! link-migrate:pglite-assets {json} *\/`, the wasm and data files
+ * brotli-compressed (15 MB -> 3.7 MB), the tarballs as shipped (gzip), all
+ * base64. A comment because every command pays for what Node parses: a
+ * top-level comment is only skipped over (~15 ms for 7 MB), where string
+ * literals inside the bundle's wrapper function were parsed twice (~65 ms
+ * on every `--version`). src/check/inlined.ts becomes a loader that reads
+ * the comment back from the bundle's own file, only when check starts the
+ * embedded engine; check hands the files to PGlite through its own options
+ * (pgliteWasmModule, initdbWasmModule, fsBundle, extension bundlePath). `/*!`
+ * marks a legal comment, which `bun build --minify` keeps in the binary.
+ * Brotli at quality 11 takes ~40 s, so its output is cached in
  * node_modules/.cache by the input's hash. The library build keeps PGlite
  * external and lets it load its own files.
  */
 const PGLITE_DIST = 'node_modules/@electric-sql/pglite/dist'
+const PGLITE_MARK = '/*! link-migrate:pglite-assets '
 /**
  * Extension tarballs inlined: what migrations create; not the inspection
  * and debugging modules (amcheck, pageinspect, pg_buffercache, ...), nor
@@ -55,10 +63,9 @@ const PGLITE_EXTENSIONS = [
   'tsm_system_rows', 'tsm_system_time', 'unaccent', 'uuid-ossp',
 ]
 
-async function brotliCached(file: string): Promise<string> {
-  const input = readFileSync(join(PGLITE_DIST, file))
+async function brotliCached(name: string, input: Buffer): Promise<string> {
   const digest = createHash('sha256').update(input).digest('hex').slice(0, 24)
-  const cached = join('node_modules/.cache/link-migrate-build', `${file}-${digest}.br`)
+  const cached = join('node_modules/.cache/link-migrate-build', `${name}-${digest}.br`)
   if (existsSync(cached)) return readFileSync(cached).toString('base64')
   const out = await promisify(brotliCompress)(input, {
     params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_LGWIN]: 24, [zlib.BROTLI_PARAM_SIZE_HINT]: input.length },
@@ -69,18 +76,92 @@ async function brotliCached(file: string): Promise<string> {
   return out.toString('base64')
 }
 
-const inlinePglite = {
-  name: 'inline-pglite',
-  setup(build: { onLoad(o: { filter: RegExp }, f: () => Promise<{ contents: string; loader: 'js' }>): void }) {
-    build.onLoad({ filter: /src[\\/]check[\\/]inlined\.ts$/ }, async () => {
-      const { version: pgliteVersion } = JSON.parse(readFileSync(join(PGLITE_DIST, '..', 'package.json'), 'utf8')) as { version: string }
-      // In parallel: zlib runs them on the thread pool.
-      const [pgliteWasm, initdbWasm, fsBundle] = await Promise.all(['pglite.wasm', 'initdb.wasm', 'pglite.data'].map(brotliCached))
-      const extensions: Record<string, string> = {}
-      for (const name of PGLITE_EXTENSIONS) extensions[name] = readFileSync(join(PGLITE_DIST, `${name}.tar.gz`)).toString('base64')
-      const assets = { version: pgliteVersion, pgliteWasm, initdbWasm, fsBundle, extensions }
-      return { contents: `export const inlined = ${JSON.stringify(assets)};\n`, loader: 'js' }
-    })
+/**
+ * PGlite's own JavaScript (~0.6 MB), as one CommonJS function body: it goes
+ * into the assets comment too, so commands other than check do not parse it.
+ */
+async function pgliteModule(): Promise<Buffer> {
+  const out = await esbuild({
+    entryPoints: [join(PGLITE_DIST, 'index.js')],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+    // The loader passes the bundle's own URL (PGlite never reads files through it: they are handed over).
+    define: { 'import.meta.url': '__bundleUrl' },
+  })
+  // Code compiled with vm has no import(): PGlite's `await import("fs")` (Node
+  // built-ins only) goes to a function the loader passes. Not esbuild's
+  // require() conversion: emscripten's glue declares its own `var require`.
+  const code = out.outputFiles[0]!.text.replace(/\bimport\((?="(?:node:)?[a-z/_]+"\))/g, '__import(')
+  const left = /\bimport\(/.exec(code)
+  if (left) throw new Error(`PGlite's code has an import() the loader cannot serve: ${code.slice(left.index, left.index + 60)}`)
+  return Buffer.from(code)
+}
+
+/** Appends the assets comment to the built CLI (tsup onSuccess). */
+async function appendPgliteAssets(): Promise<void> {
+  const { version: pgliteVersion } = JSON.parse(readFileSync(join(PGLITE_DIST, '..', 'package.json'), 'utf8')) as { version: string }
+  // In parallel: zlib runs them on the thread pool.
+  const [pgliteWasm, initdbWasm, fsBundle, pgliteJs] = await Promise.all([
+    ...['pglite.wasm', 'initdb.wasm', 'pglite.data'].map((f) => brotliCached(f, readFileSync(join(PGLITE_DIST, f)))),
+    pgliteModule().then((code) => brotliCached('pglite.cjs', code)),
+  ])
+  const extensions: Record<string, string> = {}
+  for (const name of PGLITE_EXTENSIONS) extensions[name] = readFileSync(join(PGLITE_DIST, `${name}.tar.gz`)).toString('base64')
+  const json = JSON.stringify({ version: pgliteVersion, pgliteJs, pgliteWasm, initdbWasm, fsBundle, extensions })
+  // base64 and these keys never hold "*/", which would end the comment.
+  if (json.includes('*/')) throw new Error('PGlite assets would end their comment early')
+  appendFileSync('dist/link-migrate.cjs', `${PGLITE_MARK}${json} */\n`)
+}
+
+/**
+ * In the CLI: src/check/inlined.ts reads the assets comment back (null when
+ * the file has none), and `@electric-sql/pglite` is PGlite's code from it.
+ */
+const pgliteFromAssets = {
+  name: 'pglite-from-assets',
+  setup(build: {
+    onResolve(o: { filter: RegExp }, f: () => { path: string; namespace: string }): void
+    onLoad(o: { filter: RegExp; namespace?: string }, f: () => { contents: string; loader: 'js'; resolveDir?: string }): void
+  }) {
+    build.onLoad({ filter: /src[\\/]check[\\/]inlined\.ts$/ }, () => ({
+      loader: 'js',
+      contents: `
+        import { readFileSync } from 'node:fs'
+        import { fileURLToPath } from 'node:url'
+        const MARK = ${JSON.stringify(PGLITE_MARK)}
+        let assets
+        export function inlinedAssets() {
+          if (assets !== undefined) return assets
+          const text = readFileSync(fileURLToPath(import.meta.url), 'latin1')
+          const at = text.lastIndexOf(MARK)
+          assets = at < 0 ? null : JSON.parse(text.slice(at + MARK.length, text.indexOf(' */', at)))
+          return assets
+        }
+      `,
+    }))
+    build.onResolve({ filter: /^@electric-sql\/pglite$/ }, () => ({ path: 'pglite', namespace: 'pglite-from-assets' }))
+    build.onLoad({ filter: /.*/, namespace: 'pglite-from-assets' }, () => ({
+      loader: 'js',
+      resolveDir: process.cwd(),
+      contents: `
+        import { inlinedAssets } from './src/check/inlined.ts'
+        import { brotliDecompressSync } from 'node:zlib'
+        import { runInThisContext } from 'node:vm'
+        const inlined = inlinedAssets()
+        if (!inlined) throw new Error('this copy of link-migrate has lost its embedded engine (the PGlite files at the end of the file are gone); reinstall it, or run check on a server with --database-url')
+        const code = brotliDecompressSync(Buffer.from(inlined.pgliteJs, 'base64')).toString('utf8')
+        const run = runInThisContext('(function (module, exports, require, __import, __bundleUrl) {' + code + '\\n})', { filename: 'pglite.cjs' })
+        const m = { exports: {} }
+        const load = require
+        run(m, m.exports, load, (id) => Promise.resolve(load(id)), import.meta.url)
+        export const PGlite = m.exports.PGlite
+      `,
+    }))
   },
 }
 
@@ -90,6 +171,10 @@ export default defineConfig([
     entry: { index: 'src/index.ts' },
     format: ['esm'],
     dts: true,
+    // One file, as package.json "files" ships it: a dynamic import (check's
+    // embedded engine) must not become a chunk of its own. PGlite itself
+    // stays external and is loaded only when check runs on it.
+    splitting: false,
     target: 'node20',
     platform: 'node',
     sourcemap: false,
@@ -126,9 +211,11 @@ export default defineConfig([
     },
     footer: { js: '});' },
     // PGlite's emscripten glue calls createRequire(import.meta.url) as soon
-    // as it starts, which a CommonJS bundle leaves undefined. (Its files are
-    // inlined, so the URL is never used to find them.)
+    // as it starts, which a CommonJS bundle leaves undefined; the assets
+    // loader reads this file through it. (PGlite never uses it to find its
+    // files: they are handed over.)
     define: { __VERSION__: JSON.stringify(version), 'import.meta.url': '__bundleUrl' },
-    esbuildPlugins: [inlineLibpgQueryWasm, inlinePglite],
+    esbuildPlugins: [inlineLibpgQueryWasm, pgliteFromAssets],
+    onSuccess: appendPgliteAssets,
   },
 ])

@@ -11,6 +11,24 @@
 export { createMigrator } from './migrator.js'
 export { lint, RULES, type LintTarget } from './lint/index.js'
 export type { LintFinding, LintOptions, LintResult, LintRule, Severity } from './lint/index.js'
+export { check, checkDrift, type CheckOptions, type DriftOptions } from './check/index.js'
+export type {
+  CheckResult,
+  DriftResult,
+  MigrationCheck,
+  MigrationCheckStatus,
+  CheckDifference,
+  CheckError,
+  CheckEvent,
+  CheckTimings,
+  EngineTimings,
+  MigrationTimings,
+  RoundTripCheck,
+  Rewrite,
+  Difference,
+  ObjectKind,
+  AttributeValue,
+} from './check/index.js'
 export type { Migrator, MigratorOptions, RunOptions, MarkOptions, MarkResult, GenerateResult } from './migrator.js'
 export type { DownOptions, UpOptions } from './core/plan.js'
 export { eventLine } from './core/messages.js'

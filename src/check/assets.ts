@@ -16,7 +16,8 @@ import { createRequire } from 'node:module'
 import { tmpdir, userInfo } from 'node:os'
 import { dirname, join } from 'node:path'
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
-import { inlined } from './inlined.js'
+import { MigrateError } from '../errors.js'
+import { inlinedAssets, type InlinedAssets } from './inlined.js'
 
 /** Extensions whose objects live in another extension's tarball. */
 const TARBALL_OF: Record<string, string> = { moddatetime: 'spi', autoinc: 'spi', insert_username: 'spi', refint: 'spi' }
@@ -46,12 +47,19 @@ export interface PgliteFiles {
  * package is not installed and nothing is inlined.
  */
 export async function pgliteFiles(): Promise<PgliteFiles> {
-  return inlined ? fromInlined() : fromPackage()
+  const t0 = performance.now()
+  const inlined = inlinedAssets()
+  if (inlined === null) {
+    throw new MigrateError(
+      'CONNECT_FAILED',
+      "this copy of link-migrate has lost its embedded engine (the PGlite files at the end of the file are gone: was it minified or cut?); " +
+        'reinstall it, or run check on a server with --database-url',
+    )
+  }
+  return inlined ? fromInlined(inlined, t0) : fromPackage()
 }
 
-async function fromInlined(): Promise<PgliteFiles> {
-  const a = inlined!
-  const t0 = performance.now()
+async function fromInlined(a: InlinedAssets, t0: number): Promise<PgliteFiles> {
   const wasm = brotliDecompressSync(Buffer.from(a.pgliteWasm, 'base64'))
   const initdb = brotliDecompressSync(Buffer.from(a.initdbWasm, 'base64'))
   const data = brotliDecompressSync(Buffer.from(a.fsBundle, 'base64'))

@@ -1,8 +1,9 @@
 /**
  * PGlite's files inside the one-file CLI. This module is a placeholder:
- * the CLI build (build.config.ts) replaces it with one that holds
+ * the CLI build (build.config.ts) replaces it with a loader that reads
  * pglite.wasm, initdb.wasm and pglite.data (brotli, base64) and the
- * extension tarballs (gzip as shipped, base64). In the library build it
+ * extension tarballs (gzip as shipped, base64) from a comment at the end of
+ * the bundle (null when that comment is missing). In the library build it
  * stays undefined and PGlite loads its own files from node_modules.
  */
 
@@ -10,6 +11,8 @@
 export interface InlinedAssets {
   /** `@electric-sql/pglite` version the files come from. */
   version: string
+  /** brotli-compressed: PGlite's own JavaScript as one CommonJS function body. */
+  pgliteJs: string
   /** brotli-compressed */
   pgliteWasm: string
   /** brotli-compressed */
@@ -20,4 +23,7 @@ export interface InlinedAssets {
   extensions: Record<string, string>
 }
 
-export const inlined: InlinedAssets | undefined = undefined
+/** The inlined files (read on first call), null when the bundle lost them, undefined outside the bundle. */
+export function inlinedAssets(): InlinedAssets | null | undefined {
+  return undefined
+}
