@@ -135,7 +135,7 @@ export async function checkDrift(options: DriftOptions): Promise<DriftResult> {
   const service = serviceOf(options)
   const { migrations, downs } = await load(options.dir)
   const env = options.env ?? process.env
-  const connection = chooseServer({ ...options, engine: 'server' }, env)
+  const connection = chooseServer(options, env)
   if (!connection) throw new ConfigError('check --drift compares a live database: give --database-url (or DATABASE_URL, DB_*, PGHOST)', 'USAGE')
   prepareAll(migrations, downs, undefined)
   const engine: ServerEngine = await startServer({ connection, service, waitMs: options.waitForDatabase, signal: options.signal })

@@ -247,8 +247,9 @@ select json_build_object(
            from pg_aggregate ag where ag.aggfnoid = p.oid) end,
       'comment', obj_description(p.oid, 'pg_proc')) order by n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), '[]')
       from pg_proc p join nsp n on n.oid = p.pronamespace
+     -- e: an extension's; i: made with another object (a range type's constructors)
      where not exists (select 1 from pg_depend d
-                        where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')),
+                        where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype in ('e', 'i'))),
   'triggers', (select coalesce(json_agg(json_build_object(
       'schema', r.nspname, 'table', r.relname, 'tableKind', r.relkind, 'name', tg.tgname,
       'definition', pg_get_triggerdef(tg.oid),
