@@ -127,7 +127,8 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
       }
     }
 
-    const fail = (e: unknown, phase: string): void => {
+    const fail = (e: unknown, step: NonNullable<MigrationCheck['failedAt']>): void => {
+      const phase = step === 'up again' ? 'the up run again after the down' : `the ${step}`
       const reason = engine.limitation(e)
       if (reason !== undefined) {
         r.status = 'skipped'
@@ -135,6 +136,7 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
         blocked = roundTripBlocked = `not run: ${label} was skipped`
       } else {
         r.status = 'failed'
+        r.failedAt = step
         r.error = toCheckError(e)
         blocked = roundTripBlocked = `not run: ${phase} of ${label} failed`
       }
@@ -150,7 +152,7 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
       r.timings.upMs = await timed(() => run(up))
     } catch (e) {
       checkAbort()
-      fail(e, 'the up')
+      fail(e, 'up')
       finish()
       continue
     }
@@ -167,7 +169,7 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
       r.timings.downMs = await timed(() => run(down))
     } catch (e) {
       checkAbort()
-      fail(e, 'the down')
+      fail(e, 'down')
       finish()
       continue
     }
@@ -177,7 +179,7 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
       r.timings.reupMs = await timed(() => run(up))
     } catch (e) {
       checkAbort()
-      fail(e, 'the up run again after the down')
+      fail(e, 'up again')
       // Usually the down left something the up trips over: the differences
       // say what, and they are the finding; the error is its consequence.
       if (r.status === 'failed' && r.differences.length > 0) r.status = 'not-restored'

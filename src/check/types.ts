@@ -59,6 +59,8 @@ export interface MigrationCheck {
   downFile?: string
   status: MigrationCheckStatus
   differences: CheckDifference[]
+  /** Which run of it failed (with `error`): its up, its down, or its up run again after the down. */
+  failedAt?: 'up' | 'down' | 'up again'
   error?: CheckError
   reason?: string
   rewrites: Rewrite[]

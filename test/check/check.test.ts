@@ -65,6 +65,7 @@ for (const engine of ['embedded', 'server'] as const) {
         downFile: '002_bad.down.sql',
         status: 'failed',
         differences: [],
+        failedAt: 'up',
         error: {
           code: 'MIGRATION_FAILED',
           message: '002_bad.up.sql:4:18: type "txt" does not exist',
@@ -106,6 +107,7 @@ for (const engine of ['embedded', 'server'] as const) {
       downFile: '002_index.down.sql',
       status: 'failed',
       differences: [],
+      failedAt: 'down',
       error: {
         code: 'MIGRATION_FAILED',
         message: '002_index.down.sql:2:1: index "users_missing_idx" does not exist',

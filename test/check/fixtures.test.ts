@@ -52,7 +52,17 @@ function expected(engine: Engine, dir: string, m2: Omit<MigrationCheck, 'version
     ...(engine === 'server' ? { scratchDatabase: '<scratch>' } : {}),
     migrations: [
       ok(1, '001_create_users'),
-      { version: 2, name: m2.name, upFile: `${m2.name}.up.sql`, downFile: `${m2.name}.down.sql`, status: 'not-restored', differences: m2.differences, ...(m2.error ? { error: m2.error } : {}), rewrites: [], timings: ZERO },
+      {
+        version: 2,
+        name: m2.name,
+        upFile: `${m2.name}.up.sql`,
+        downFile: `${m2.name}.down.sql`,
+        status: 'not-restored',
+        differences: m2.differences,
+        ...(m2.error ? { failedAt: 'up again' as const, error: m2.error } : {}),
+        rewrites: [],
+        timings: ZERO,
+      },
     ],
     roundTrip,
     timings: ZERO_TIMINGS,

@@ -83,8 +83,8 @@ export default async function checkCommand(ctx: Context): Promise<number> {
 /** Per-migration lines as the check goes (human mode), so a long check shows progress. */
 function progress(ctx: Context): (e: CheckEvent) => void {
   const { out } = ctx
+  // Under --json these lines go to stderr (Output.log), the document to stdout.
   return (e) => {
-    if (out.json) return
     switch (e.type) {
       case 'engine-ready': {
         const where =
@@ -124,7 +124,7 @@ function printMigration(ctx: Context, m: MigrationCheck, index: string): void {
   out.log(`${index} ${m.name}: ${STATUS_WORD[m.status]}${times}`, kind)
   for (const d of m.differences) out.log(`  ${d.message}`, 'error')
   if (m.error) {
-    out.log(`  ${m.error.message}`, 'error')
+    out.log(`  ${m.failedAt ? `${m.failedAt}: ` : ''}${m.error.message}`, 'error')
     for (const line of m.error.details) out.log(`    ${line}`, 'error')
   }
   if (m.reason && m.status !== 'not-run') out.log(`  ${m.reason}`, 'warn')
