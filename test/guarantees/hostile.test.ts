@@ -82,6 +82,7 @@ it('an unreadable directory (chmod 000, run as nobody): exit 1 or 2, one line na
         let stderr = ''
         c.stdout.on('data', (d) => (stdout += d))
         c.stderr.on('data', (d) => (stderr += d))
+        c.on('error', (e) => resolve({ code: null, signal: null, stdout, stderr: `cannot find module: ${e.message}`, timedOut: false }))
         c.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, timedOut: false }))
       })
       if (/cannot find module|EACCES.*link-migrate/i.test(r.stderr)) {
