@@ -107,7 +107,12 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedEngi
     timings,
     available: new Set(['plpgsql', ...files.extensions]),
     catalog: preparedCatalog(pg),
-    run: (step) => (step.transactional ? runTransactional(pg, step) : runStatements(pg, step)),
+    run: async (step) => {
+      const notes: string[] = []
+      const exec = (text: string) => execCreatingRoles(pg, text, notes)
+      await (step.transactional ? runTransactional(pg, exec, step) : runStatements(exec, step))
+      return notes
+    },
     limitation,
     close() {
       return (closed ??= pg
@@ -151,13 +156,38 @@ function preparedCatalog(pg: Pg): CatalogQuery {
   }
 }
 
+/**
+ * Runs `text`; when it fails only because a role does not exist (GRANT ...
+ * TO reporting, ALTER ... OWNER TO app), creates the role (NOLOGIN) and runs
+ * it again. Roles live outside any database and the embedded cluster starts
+ * with none but its superuser, while the server the files are written for
+ * has them; privileges and owners are not compared, so this changes nothing
+ * check looks at. A transactional text was rolled back whole, so running it
+ * again is exact. Each role created is noted.
+ */
+async function execCreatingRoles(pg: Pg, text: string, notes: string[]): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    try {
+      await pg.exec(text)
+      return
+    } catch (e) {
+      const err = e as { code?: string; message?: string }
+      const role = err.code === '42704' ? /^role "(.+)" does not exist$/.exec(err.message ?? '')?.[1] : undefined
+      if (role === undefined || tries >= 20) throw e
+      await pg.exec('rollback').catch(() => {})
+      await pg.exec(`create role "${role.replace(/"/g, '""')}" nologin`)
+      notes.push(`created role "${role}" (NOLOGIN) in the embedded engine, which has no roles but its superuser`)
+    }
+  }
+}
+
 const HEAD = 'begin;\n'
 
 /** The file in one transaction, as db/execute.ts sends it to a server (without bookkeeping). */
-async function runTransactional(pg: Pg, step: PlanStep): Promise<void> {
+async function runTransactional(pg: Pg, exec: (text: string) => Promise<void>, step: PlanStep): Promise<void> {
   try {
     // The newline ends a trailing `--` comment; the `;` ends a last statement without one.
-    await pg.exec(HEAD + step.sql + '\n;\ncommit;\nreset all;')
+    await exec(HEAD + step.sql + '\n;\ncommit;\nreset all;')
   } catch (e) {
     await pg.exec('rollback').catch(() => {})
     throw toQueryError(e, { file: step.file, content: step.sql, prefixChars: HEAD.length })
@@ -165,11 +195,11 @@ async function runTransactional(pg: Pg, step: PlanStep): Promise<void> {
 }
 
 /** A no-transaction file statement by statement, each on its own, as db/execute.ts does. */
-async function runStatements(pg: Pg, step: PlanStep): Promise<void> {
+async function runStatements(exec: (text: string) => Promise<void>, step: PlanStep): Promise<void> {
   const statements = step.statements ?? []
   for (const [i, stmt] of statements.entries()) {
     try {
-      await pg.exec(stmt.text)
+      await exec(stmt.text)
     } catch (e) {
       const err = toQueryError(e, { file: step.file, content: step.sql, prefixChars: 0, from: stmt.start })
       const ran = statements.slice(0, i)

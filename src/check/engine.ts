@@ -24,9 +24,10 @@ export interface CheckEngine {
    * Runs one prepared step as `up` would, without bookkeeping: a
    * transactional file in one transaction, a no-transaction file statement
    * by statement. Throws a QueryError (MIGRATION_FAILED, file:line:col) or
-   * a MigrateError (MIGRATION_TIMEOUT).
+   * a MigrateError (MIGRATION_TIMEOUT). Resolves to notes on what the
+   * engine did beyond the file (the embedded engine creates missing roles).
    */
-  run(step: PlanStep, opts?: { timeoutMs?: number }): Promise<void>
+  run(step: PlanStep, opts?: { timeoutMs?: number }): Promise<string[] | void>
   /**
    * Why a failure comes from the engine rather than from the migration (an
    * extension or language the embedded engine lacks), or undefined.

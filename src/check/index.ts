@@ -184,8 +184,17 @@ function serviceOf(options: { service?: string; dir: string }): string {
   return options.service !== undefined ? checkService(options.service, 'service') : serviceFromDir(options.dir)
 }
 
+/**
+ * The engine check() runs on with these options (what the CLI needs to know
+ * before it starts: only a server engine has something to clean up on Ctrl-C).
+ * Throws ConfigError for a bad URL or environment.
+ */
+export function engineFor(options: Pick<CheckOptions, 'engine' | 'url' | 'connection' | 'env'>): 'embedded' | 'server' {
+  return chooseServer(options, options.env ?? process.env) ? 'server' : 'embedded'
+}
+
 /** The server connection to use, or undefined for the embedded engine. */
-function chooseServer(options: CheckOptions, env: Record<string, string | undefined>): ConnectionConfig | undefined {
+function chooseServer(options: Pick<CheckOptions, 'engine' | 'url' | 'connection'>, env: Record<string, string | undefined>): ConnectionConfig | undefined {
   if (options.engine === 'embedded') return undefined
   const config = options.connection ?? resolveConnection({ databaseUrl: options.url, env })
   if (options.engine === 'server' || options.url !== undefined) return config

@@ -61,11 +61,12 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
   const checkAbort = () => {
     if (signal?.aborted) throw signal.reason
   }
-  /** Runs a step; an error caused by the abort is the abort. */
-  const run = async (step: PlanStep): Promise<void> => {
+  /** Runs a step; an error caused by the abort is the abort. Notes go to `into` (once each). */
+  const run = async (step: PlanStep, into?: string[]): Promise<void> => {
     checkAbort()
     try {
-      await engine.run(step, { timeoutMs: input.timeoutMs })
+      const notes = await engine.run(step, { timeoutMs: input.timeoutMs })
+      for (const n of notes ?? []) if (into && !into.includes(n)) into.push(n)
     } catch (e) {
       checkAbort()
       throw e
@@ -93,7 +94,9 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
       rewrites: [],
       timings: { upMs: 0, downMs: 0, reupMs: 0, snapshotMs: 0 },
     }
+    const notes: string[] = []
     const finish = () => {
+      if (notes.length > 0) r.notes = notes
       results.push(r)
       emit({ type: 'migration-checked', index: i + 1, total: steps.length, migration: r })
     }
@@ -149,7 +152,7 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
     const snapStart = snapshotMs
 
     try {
-      r.timings.upMs = await timed(() => run(up))
+      r.timings.upMs = await timed(() => run(up, notes))
     } catch (e) {
       checkAbort()
       fail(e, 'up')
@@ -166,7 +169,7 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
       continue
     }
     try {
-      r.timings.downMs = await timed(() => run(down))
+      r.timings.downMs = await timed(() => run(down, notes))
     } catch (e) {
       checkAbort()
       fail(e, 'down')
@@ -176,7 +179,7 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
     const afterDown = await snap()
     r.differences = described(diffSchemas(before, afterDown), `down of ${label}`, DOWN_VERBS)
     try {
-      r.timings.reupMs = await timed(() => run(up))
+      r.timings.reupMs = await timed(() => run(up, notes))
     } catch (e) {
       checkAbort()
       fail(e, 'up again')

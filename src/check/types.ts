@@ -64,6 +64,8 @@ export interface MigrationCheck {
   error?: CheckError
   reason?: string
   rewrites: Rewrite[]
+  /** What the engine did beyond the files (present only when it did something, e.g. created a missing role). */
+  notes?: string[]
   timings: MigrationTimings
 }
 

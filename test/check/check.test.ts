@@ -177,6 +177,34 @@ for (const engine of ['embedded', 'server'] as const) {
   test.run()
 }
 
+const roles = suite('check: roles the embedded engine lacks')
+
+roles('are created (NOLOGIN) on demand and noted; on a server a missing role is the migration\'s failure', async () => {
+  const dir = await migrationsDir({
+    '001_users.up.sql': USERS_UP + 'grant select on users to reporting;\nalter table users owner to app_owner;\n',
+    '001_users.down.sql': USERS_DOWN,
+  })
+  const r = await run('embedded', dir)
+  assert.equal(r.migrations, [
+    {
+      ...ok(1, '001_users'),
+      notes: [
+        'created role "reporting" (NOLOGIN) in the embedded engine, which has no roles but its superuser',
+        'created role "app_owner" (NOLOGIN) in the embedded engine, which has no roles but its superuser',
+      ],
+    },
+  ])
+  assert.is(r.ok, true)
+  const s = await run('server', dir, { service: 'check-roles' })
+  assert.is(s.migrations[0]!.status, 'failed')
+  assert.is(s.migrations[0]!.error?.message, '001_users.up.sql: role "reporting" does not exist')
+  await target?.drop()
+  target = undefined
+  await closeAdmin()
+})
+
+roles.run()
+
 const refuse = suite('check: refused before any engine starts')
 
 refuse('unusable files: one FileError naming every problem', async () => {

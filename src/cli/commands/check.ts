@@ -1,4 +1,4 @@
-import { check, checkDrift } from '../../check/index.js'
+import { check, checkDrift, engineFor } from '../../check/index.js'
 import type { CheckEvent, CheckResult, DriftResult, EngineTimings, MigrationCheck, RoundTripCheck } from '../../check/types.js'
 import { formatMs } from '../../db/lock.js'
 import { ConfigError, EXIT } from '../../errors.js'
@@ -41,9 +41,12 @@ export default async function checkCommand(ctx: Context): Promise<number> {
 
   // Ctrl-C must not leave a scratch database behind: the first signal aborts
   // the check (which drops it, ending what runs in it); a second one is
-  // handled the default way (the process ends at once).
+  // handled the default way (the process ends at once). The embedded engine
+  // has nothing to clean up, and while PGlite runs a query the event loop
+  // (and any handler) waits: there the default, immediate exit is better.
   const controller = new AbortController()
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
+  const server = drift || engineFor({ ...common, ...(engine ? { engine: engine as 'embedded' | 'server' } : {}) }) === 'server'
+  const signals: NodeJS.Signals[] = server ? ['SIGINT', 'SIGTERM'] : []
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       for (const s of signals) process.removeAllListeners(s)
@@ -129,6 +132,7 @@ function printMigration(ctx: Context, m: MigrationCheck, index: string): void {
   }
   if (m.reason && m.status !== 'not-run') out.log(`  ${m.reason}`, 'warn')
   for (const r of m.rewrites) out.log(`  ${r.file}:${r.line}:${r.column}: ran ${r.from} as ${r.to} (${r.reason})`, 'detail')
+  for (const n of m.notes ?? []) out.log(`  ${n}`, 'detail')
 }
 
 function printRoundTrip(out: Output, direction: 'down' | 'up', r: RoundTripCheck): void {
