@@ -140,8 +140,8 @@ export function withRequired(names: Iterable<string>): string[] {
  * kept, or undefined when there is no safe cache directory.
  */
 export function dataDirSnapshotPath(version: string, dir = cacheDir()): string | undefined {
-  // v1: the format of what we store (a gzipped tar of PGDATA as dumpDataDir gives it).
-  return dir === undefined ? undefined : join(dir, `pglite-${version}-pgdata-v1.tar.gz`)
+  // v2: what we store (a gzipped tar of PGDATA as dumpDataDir gives it, made with 1 MB WAL segments).
+  return dir === undefined ? undefined : join(dir, `pglite-${version}-pgdata-v2.tar.gz`)
 }
 
 /** The cached snapshot as PGlite's `loadDataDir` wants it (uncompressed: PGlite's own gunzip is slow), or undefined. */

@@ -64,6 +64,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedEngi
     extensions,
     // A throwaway cluster: never wait for the (in-memory) disk.
     relaxedDurability: true,
+    // 1 MB WAL segments instead of 16: the data directory (and its cached
+    // snapshot, which every start unpacks) is 10 MB smaller, ~50 ms faster.
+    initDbStartParams: ['--wal-segsize=1'],
   }
 
   const snapshotPath = opts.cache === false ? undefined : dataDirSnapshotPath(files.version)
