@@ -229,7 +229,9 @@ export function createMigrator(options: MigratorOptions): Migrator {
       return await fn(work, t, held)
     } finally {
       if (work && work !== lockConn) work.release()
-      if (held) await held.release().catch(() => {})
+      // A lock connection the server closed never answers the release (the
+      // lock went with it): do not wait for it past a few seconds.
+      if (held) await withDeadline(held.release(), 5000).catch(() => {})
       lockConn.release()
     }
   }
@@ -544,4 +546,13 @@ function serialize<T>(pool: object, service: string, run: () => Promise<T>): Pro
     if (byService!.get(service) === tail) byService!.delete(service)
   })
   return result
+}
+
+/** Rejects when `promise` has not settled within `ms`. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms}ms`)), ms)
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
 }

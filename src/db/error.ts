@@ -88,3 +88,20 @@ function sourceExcerpt(content: string, line: number, column: number): string[] 
   const shown = text.replace(/\t/g, ' ')
   return [`${gutter} | ${shown}`, `${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(column - 1, 0))}^`]
 }
+
+/** Codes postgres.js and Node give a connection that is gone. */
+const LOST = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'])
+
+/**
+ * True when the error means the connection is gone (network cut, backend
+ * terminated, server shut down): nothing more may be sent on it. SQLSTATE
+ * class 08 and 57P01-57P03 are the server's words for it.
+ */
+export function connectionLost(e: unknown): boolean {
+  for (let err = e as { code?: unknown; cause?: unknown; sqlState?: unknown } | undefined; err; err = err.cause as typeof err) {
+    const code = typeof err.sqlState === 'string' ? err.sqlState : err.code
+    if (typeof code !== 'string') continue
+    if (LOST.has(code) || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true
+  }
+  return false
+}

@@ -7,7 +7,7 @@ import type { ReservedSql } from 'postgres'
 import { MigrateError, QueryError } from '../errors.js'
 import type { StepStatement } from '../types.js'
 import { formatMs } from './lock.js'
-import { toQueryError } from './error.js'
+import { connectionLost, toQueryError } from './error.js'
 import { ALREADY_APPLIED, NOT_APPLIED } from './tracking.js'
 
 export interface TransactionalRun {
@@ -59,8 +59,9 @@ export async function runTransactional(conn: ReservedSql, run: TransactionalRun)
     await query
     return 'done'
   } catch (e) {
-    // The rest of the message was skipped and the transaction is aborted.
-    await conn.unsafe('rollback').catch(() => {})
+    // The rest of the message was skipped and the transaction is aborted
+    // (on a lost connection the server has already rolled it back).
+    await afterFailure(conn, e, 'rollback')
     const state = (e as { code?: string }).code
     if (state === ALREADY_APPLIED || state === NOT_APPLIED) return 'skipped'
     if (timedOut) {
@@ -82,11 +83,21 @@ export async function runBookkeeping(conn: ReservedSql, prefix: string, body: st
     await conn.unsafe('begin;\n' + prefix + body + 'commit;')
     return 'done'
   } catch (e) {
-    await conn.unsafe('rollback').catch(() => {})
+    await afterFailure(conn, e, 'rollback')
     const state = (e as { code?: string }).code
     if (state === ALREADY_APPLIED || state === NOT_APPLIED) return 'skipped'
     throw e
   }
+}
+
+/**
+ * Cleans up after a failed statement, unless the connection itself is gone:
+ * postgres.js 3.4.9 never answers (or crashes on) a query sent on a reserved
+ * connection that the server closed.
+ */
+async function afterFailure(conn: ReservedSql, e: unknown, cleanup: string): Promise<void> {
+  if (connectionLost(e)) return
+  await conn.unsafe(cleanup).catch(() => {})
 }
 
 function codePoints(s: string): number {
@@ -159,12 +170,14 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
         if (timer) clearTimeout(timer)
       }
     }
-  } finally {
+  } catch (e) {
     // As after a transactional migration: a SET in this file (search_path,
     // statement_timeout, ...) and our lock_timeout must not leak into the
     // migrations after it on this connection.
-    await conn.unsafe(RESET_SESSION).catch(() => {})
+    await afterFailure(conn, e, RESET_SESSION)
+    throw e
   }
+  await conn.unsafe(RESET_SESSION)
 }
 
 /** INVALID indexes among `names` (as written in the files), from a failed CREATE INDEX CONCURRENTLY. */

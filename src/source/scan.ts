@@ -11,6 +11,8 @@ export interface ScanFs {
   readFile(path: string): Promise<Buffer>
   /** true for a regular file (following symlinks), false otherwise. */
   isFile(path: string): Promise<boolean>
+  /** true for a symlink whose target does not exist (optional: fakes may leave it out). */
+  isBrokenLink?(path: string): Promise<boolean>
 }
 
 export const realFs: ScanFs = {
@@ -23,6 +25,22 @@ export const realFs: ScanFs = {
       return false
     }
   },
+  isBrokenLink: async (path) => {
+    try {
+      return (await nodeFs.lstat(path)).isSymbolicLink() && !(await realFs.isFile(path)) && !(await exists(path))
+    } catch {
+      return false
+    }
+  },
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await nodeFs.stat(path)
+    return true
+  } catch {
+    return false
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -65,7 +83,13 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
   const downs = new Map<number, { parsed: ParsedName; file: string }>()
 
   for (const file of names) {
-    if (!(await fs.isFile(join(dir, file)))) continue
+    if (!(await fs.isFile(join(dir, file)))) {
+      // A migration that silently disappears is worse than a refusal.
+      if (parseName(file) && (await fs.isBrokenLink?.(join(dir, file)))) {
+        problems.push({ file, message: 'is a symlink to a file that does not exist' })
+      }
+      continue
+    }
     const parsed = parseName(file)
     if (!parsed) {
       warnings.push({ file, message: 'is not a migration file name (NNN_description.up.sql / .down.sql); ignored' })
