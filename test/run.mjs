@@ -13,17 +13,14 @@
 //  4. Prints `N passed, N failed[, N skipped]` as the very last line; exits 0
 //     only when nothing failed and at least one test passed.
 
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startPostgres, stopPostgres, waitForLogin, redact } from './support/pg.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TEST_DIR = path.join(ROOT, 'test');
-const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 
 const FILE_TIMEOUT_S = positiveNumber('TEST_FILE_TIMEOUT', 600);
 const EXIT_GRACE_S = positiveNumber('TEST_EXIT_GRACE', 15);
@@ -35,8 +32,6 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 const failures = [];
 /** @type {Set<import('node:child_process').ChildProcess>} */
 const running = new Set();
-/** @type {{ tmp: string; data: string; pgBin: string; pid: number | null } | null} */
-let cluster = null;
 let finished = false;
 
 // ---------------------------------------------------------------- utilities
@@ -108,209 +103,18 @@ function run(cmd, args, { env = process.env, cwd = ROOT, timeoutMs = 120_000 } =
 
 // ------------------------------------------------------------- PostgreSQL
 
-function findPgBin() {
-  const candidates = [process.env.TEST_PG_BIN, '/usr/lib/postgresql/15/bin'];
-  for (const dir of candidates) {
-    if (dir && fs.existsSync(path.join(dir, 'initdb'))) return dir;
-  }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && fs.existsSync(path.join(dir, 'initdb'))) return dir;
-  }
-  throw new Error(
-    'PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql-15, set TEST_PG_BIN, ' +
-      'or set TEST_DATABASE_URL to use an existing server',
-  );
-}
-
-/** Runs a PostgreSQL binary, as the `postgres` OS user when we are root. */
-function pgCommand(pgBin, tool, args) {
-  const exe = path.join(pgBin, tool);
-  return IS_ROOT ? { cmd: 'runuser', args: ['-u', 'postgres', '--', exe, ...args] } : { cmd: exe, args };
-}
-
-function pgCommandSync(pgBin, tool, args, cwd) {
-  const { cmd, args: a } = pgCommand(pgBin, tool, args);
-  return spawnSync(cmd, a, { cwd, stdio: 'pipe', encoding: 'utf8', timeout: 60_000 });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startPostgres() {
-  const pgBin = findPgBin();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lm-pg-'));
-  cluster = { tmp, data: path.join(tmp, 'data'), pgBin, pid: null };
-  const sockDir = path.join(tmp, 'sock');
-  fs.mkdirSync(sockDir);
-  const password = `p@ss:w/rd%${randomBytes(6).toString('hex')}#?`;
-  const pwFile = path.join(tmp, 'pwfile');
-  fs.writeFileSync(pwFile, password + '\n', { mode: 0o600 });
-  if (IS_ROOT) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    for (const p of [tmp, sockDir, pwFile]) fs.chownSync(p, uid, gid);
-  }
-
-  const init = pgCommand(pgBin, 'initdb', [
-    '-D', cluster.data,
-    '-U', 'postgres',
-    `--pwfile=${pwFile}`,
-    '--auth-local=trust',
-    '--auth-host=scram-sha-256',
-    '--encoding=UTF8',
-    '--locale=C',
-    '--no-sync',
-    '--no-instructions',
-  ]);
-  const t0 = Date.now();
-  const r = await run(init.cmd, init.args, { cwd: tmp, timeoutMs: 120_000 });
-  fs.rmSync(pwFile, { force: true });
-  if (r.code !== 0) throw new Error(`initdb failed (exit ${r.code}):\n${r.output}`);
-
-  fs.writeFileSync(
-    path.join(cluster.data, 'pg_hba.conf'),
-    [
-      '# written by test/run.mjs',
-      'local   all          all                    trust',
-      'host    all          all    127.0.0.1/32    scram-sha-256',
-      'host    all          all    ::1/128         scram-sha-256',
-      'local   replication  all                    trust',
-      'host    replication  all    127.0.0.1/32    scram-sha-256',
-      'host    replication  all    ::1/128         scram-sha-256',
-      '',
-    ].join('\n'),
-  );
-  fs.appendFileSync(
-    path.join(cluster.data, 'postgresql.conf'),
-    [
-      '',
-      '# test/run.mjs: throwaway cluster, tuned for speed',
-      "listen_addresses = '127.0.0.1'",
-      `unix_socket_directories = '${sockDir}'`,
-      'fsync = off',
-      'synchronous_commit = off',
-      'full_page_writes = off',
-      'max_connections = 300',
-      'shared_buffers = 128MB',
-      "timezone = 'UTC'",
-      "log_timezone = 'UTC'",
-      "lc_messages = 'C'",
-      'logging_collector = off',
-      '',
-    ].join('\n'),
-  );
-
-  // The free port can be taken between our probe and the server's bind
-  // (another run in parallel): retry with a new port.
-  let port = 0;
-  let lastOutput = '';
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    port = await freePort();
-    const start = pgCommand(pgBin, 'pg_ctl', [
-      '-D', cluster.data,
-      '-l', path.join(tmp, 'postgres.log'),
-      '-o', `-p ${port}`,
-      '-w', '-t', '60',
-      'start',
-    ]);
-    const s = await run(start.cmd, start.args, { cwd: tmp, timeoutMs: 90_000 });
-    if (s.code === 0) {
-      lastOutput = '';
-      break;
-    }
-    let serverLog = '';
-    try {
-      serverLog = fs.readFileSync(path.join(tmp, 'postgres.log'), 'utf8');
-    } catch {
-      /* no log */
-    }
-    lastOutput = `${s.output}\n--- postgres.log ---\n${serverLog}`;
-    if (!/could not bind|address already in use|could not create any TCP\/IP sockets/i.test(lastOutput)) break;
-  }
-  if (lastOutput) throw new Error(`could not start PostgreSQL:\n${lastOutput}`);
-  try {
-    const pidLine = fs.readFileSync(path.join(cluster.data, 'postmaster.pid'), 'utf8').split('\n')[0];
-    cluster.pid = Number(pidLine) || null;
-  } catch {
-    /* keep null */
-  }
-
-  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-  await waitForLogin(url, 30_000);
-  log(`PostgreSQL ${pgBin.match(/postgresql\/(\d+)/)?.[1] ?? ''} started on 127.0.0.1:${port} in ${seconds(Date.now() - t0)} (data: ${cluster.data})`);
+// The throwaway cluster itself lives in test/support/pg.mjs (shared with
+// bench/run.mjs); here its details become the TEST_* environment of the tests.
+async function startTestPostgres() {
+  const pg = await startPostgres({ settings: 'test', binEnv: 'TEST_PG_BIN', log });
   return {
-    TEST_DATABASE_URL: url,
-    TEST_PG_PASSWORD: password,
-    TEST_PG_BIN: pgBin,
-    TEST_PG_DATA: cluster.data,
-    TEST_PG_SOCKET_DIR: sockDir,
-    TEST_PG_PORT: String(port),
+    TEST_DATABASE_URL: pg.url,
+    TEST_PG_PASSWORD: pg.password,
+    TEST_PG_BIN: pg.pgBin,
+    TEST_PG_DATA: pg.data,
+    TEST_PG_SOCKET_DIR: pg.sockDir,
+    TEST_PG_PORT: String(pg.port),
   };
-}
-
-/** A real login and `select 1` (not a TCP probe), retried until deadline. */
-async function waitForLogin(url, timeoutMs) {
-  const { default: postgres } = await import('postgres');
-  const deadline = Date.now() + timeoutMs;
-  let lastErr;
-  while (Date.now() < deadline) {
-    const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} });
-    try {
-      await sql`select 1`;
-      await sql.end({ timeout: 5 });
-      return;
-    } catch (err) {
-      lastErr = err;
-      await sql.end({ timeout: 1 }).catch(() => {});
-      // Wrong password or missing database will not fix itself.
-      if (err && typeof err === 'object' && (err.code === '28P01' || err.code === '3D000' || err.code === '28000')) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  const msg = lastErr instanceof Error ? lastErr.message : String(lastErr);
-  throw new Error(`cannot log in to ${redact(url)}: ${msg}`);
-}
-
-function redact(url) {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparsable url>';
-  }
-}
-
-/** Synchronous so it also works from signal handlers and process 'exit'. */
-function stopPostgres() {
-  const c = cluster;
-  if (!c) return;
-  cluster = null;
-  if (fs.existsSync(path.join(c.data, 'postmaster.pid'))) {
-    const r = pgCommandSync(c.pgBin, 'pg_ctl', ['-D', c.data, '-m', 'immediate', '-w', '-t', '30', 'stop'], c.tmp);
-    if (r.status !== 0 && c.pid) {
-      try {
-        process.kill(c.pid, 'SIGQUIT');
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-  try {
-    fs.rmSync(c.tmp, { recursive: true, force: true, maxRetries: 3 });
-  } catch (err) {
-    process.stderr.write(`run.mjs: could not remove ${c.tmp}: ${err}\n`);
-  }
 }
 
 // ------------------------------------------------------------------ build
@@ -540,7 +344,7 @@ async function main() {
         }
         return extra;
       })()
-    : startPostgres();
+    : startTestPostgres();
   // Build while the cluster starts; both must be done before the tests.
   const [dbEnv, built] = await Promise.all([dbPromise, build()]);
   if (!built) {
