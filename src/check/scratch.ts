@@ -57,6 +57,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerEngine> {
   const tConnected = performance.now()
   const name = scratchName(opts.service)
   let created = false
+  let creating: Promise<unknown> | undefined
   let work: Sql | undefined
   let conn: ReservedSql | undefined
   let closed: Promise<void> | undefined
@@ -67,6 +68,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerEngine> {
 
   const close = (): Promise<void> =>
     (closed ??= (async () => {
+      // Aborted while CREATE DATABASE runs: wait for it, then drop what it made.
+      await creating?.catch(() => {})
       conn?.release()
       await work?.end({ timeout: 0 }).catch(() => {})
       if (created) await dropDatabase(admin, name, serverMajor).catch(() => {})
@@ -78,7 +81,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerEngine> {
     if (opts.signal?.aborted) throw opts.signal.reason
     opts.signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      await admin.unsafe(`create database ${ident(name)} template template0`)
+      await (creating = admin.unsafe(`create database ${ident(name)} template template0`).then(() => (created = true)))
     } catch (e) {
       throw new MigrateError(
         'QUERY_FAILED',
@@ -87,7 +90,7 @@ export async function startServer(opts: ServerOptions): Promise<ServerEngine> {
         { cause: e },
       )
     }
-    created = true
+    if (opts.signal?.aborted) throw opts.signal.reason
     const tCreated = performance.now()
     work = await connect({ ...opts.connection, database: name }, { max: 1 })
     conn = await work.reserve()
@@ -134,6 +137,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerEngine> {
   } catch (e) {
     opts.signal?.removeEventListener('abort', onAbort)
     await close()
+    // Opened after an abort had already closed everything else.
+    await work?.end({ timeout: 0 }).catch(() => {})
     throw e
   }
 }
