@@ -40,12 +40,23 @@ const RESET_SESSION =
   "select count(set_config(name, reset_val, false)) from pg_catalog.pg_settings where source = 'session' " +
   "and setting is distinct from reset_val and name <> 'application_name';"
 
+/**
+ * Whether a file may change session settings, so the reset is needed after
+ * it. Every way to do so from SQL spells SET, RESET or set_config (also
+ * inside DO blocks and strings); a file without those words cannot, except
+ * through a function that sets them itself. Skipping the reset matters: its
+ * pg_settings scan costs more server time than a small migration.
+ */
+function maySetSession(body: string): boolean {
+  return /\b(set|reset|set_config)\b/i.test(body)
+}
+
 /** 'skipped': another runner already did this step (the guard fired). Throws QueryError otherwise. */
 export async function runTransactional(conn: ReservedSql, run: TransactionalRun): Promise<'done' | 'skipped'> {
   const lock = run.lockTimeoutMs === undefined ? '' : `set local lock_timeout = ${Math.round(run.lockTimeoutMs)};\n`
   const head = 'begin;\n' + lock + run.prefix
   // The newline ends a trailing `--` comment; the `;` ends a last statement without one.
-  const text = head + run.body + '\n;\n' + run.suffix + 'commit;\n' + RESET_SESSION
+  const text = head + run.body + '\n;\n' + run.suffix + 'commit;\n' + (maySetSession(run.body) ? RESET_SESSION : '')
   let timedOut = false
   const query = conn.unsafe(text)
   const timer =

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import * as nodeFs from 'node:fs/promises'
 import { join } from 'node:path'
 import { FileError, type FileProblem } from '../errors.js'
@@ -11,13 +12,25 @@ export interface ScanFs {
   readFile(path: string): Promise<Buffer>
   /** true for a regular file (following symlinks), false otherwise. */
   isFile(path: string): Promise<boolean>
+  /**
+   * Optional: the directory's entries with their kind in one call, so regular
+   * files need no stat each (10,000 files: one readdir instead of 10,000 stats).
+   */
+  list?(dir: string): Promise<{ name: string; kind: 'file' | 'link' | 'other' }[]>
   /** true for a symlink whose target does not exist (optional: fakes may leave it out). */
   isBrokenLink?(path: string): Promise<boolean>
 }
 
 export const realFs: ScanFs = {
   readdir: (dir) => nodeFs.readdir(dir),
-  readFile: (path) => nodeFs.readFile(path),
+  list: async (dir) =>
+    (await nodeFs.readdir(dir, { withFileTypes: true })).map((d) => ({
+      name: d.name,
+      kind: d.isFile() ? 'file' : d.isSymbolicLink() ? 'link' : 'other',
+    })),
+  // Synchronous reads: thousands of small files are read many times faster
+  // than through the thread pool, and the CLI has nothing else to do meanwhile.
+  readFile: async (path) => readFileSync(path),
   isFile: async (path) => {
     try {
       return (await nodeFs.stat(path)).isFile()
@@ -76,14 +89,16 @@ export async function readSource(ref: FileRef, fs: ScanFs = realFs): Promise<Sou
  * cannot be read.
  */
 export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
-  const names = (await fs.readdir(dir)).filter((n) => n.toLowerCase().endsWith('.sql')).sort()
+  const kinds = fs.list ? new Map((await fs.list(dir)).map((e) => [e.name, e.kind])) : undefined
+  const names = (kinds ? [...kinds.keys()] : await fs.readdir(dir)).filter((n) => n.toLowerCase().endsWith('.sql')).sort()
   const warnings: Warning[] = []
   const problems: FileProblem[] = []
   const ups = new Map<number, { parsed: ParsedName; file: string }>()
   const downs = new Map<number, { parsed: ParsedName; file: string }>()
 
   for (const file of names) {
-    if (!(await fs.isFile(join(dir, file)))) {
+    const kind = kinds?.get(file)
+    if (kind === 'other' || (kind !== 'file' && !(await fs.isFile(join(dir, file))))) {
       // A migration that silently disappears is worse than a refusal.
       if (parseName(file) && (await fs.isBrokenLink?.(join(dir, file)))) {
         problems.push({ file, message: 'is a symlink to a file that does not exist' })
