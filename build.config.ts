@@ -204,12 +204,18 @@ export default defineConfig([
     banner: {
       js: [
         '#!/usr/bin/env node',
-        '(typeof require === "function" ? Promise.resolve(require) : import("node:module").then((m) => m.createRequire(process.argv[1] || process.cwd() + "/"))).then((require) => {',
+        // A parenthesized function expression: V8 compiles it at once. An
+        // unparenthesized callback is pre-parsed with the script and parsed
+        // again when it runs: every byte of the bundle twice, ~9 ms of CPU
+        // on each start (measured on --version).
+        '(typeof require === "function" ? Promise.resolve(require) : import("node:module").then((m) => m.createRequire(process.argv[1] || process.cwd() + "/"))).then((function (require) {',
+        // The bundle's own "use strict" comes after the next line, too late to count.
+        '"use strict";',
         // import.meta.url (see define below): this file's URL, however it was loaded.
         'const __bundleUrl = require("node:url").pathToFileURL(typeof __filename === "string" ? __filename : process.argv[1] || process.cwd() + "/").href;',
       ].join('\n'),
     },
-    footer: { js: '});' },
+    footer: { js: '}));' },
     // PGlite's emscripten glue calls createRequire(import.meta.url) as soon
     // as it starts, which a CommonJS bundle leaves undefined; the assets
     // loader reads this file through it. (PGlite never uses it to find its
