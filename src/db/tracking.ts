@@ -84,7 +84,9 @@ export async function ensureTables(conn: ReservedSql, t: Tracking): Promise<void
         `do $lm_schema$ begin if to_regnamespace(${literal(ident(t.schema))}) is null then create schema ${ident(t.schema)}; end if; end $lm_schema$`,
       )
     }
-    await conn.unsafe(`
+    // Only what is missing: CREATE TABLE IF NOT EXISTS still needs CREATE on
+    // the schema, which a migration user of old-tool tables may not have.
+    if (!state.records) await conn.unsafe(`
       create table if not exists ${t.records} (
         id serial primary key,
         service varchar not null,
@@ -92,7 +94,8 @@ export async function ensureTables(conn: ReservedSql, t: Tracking): Promise<void
         name varchar not null,
         applied_at timestamp not null default now(),
         checksum varchar not null
-      );
+      )`)
+    if (!state.versions) await conn.unsafe(`
       create table if not exists ${t.versions} (
         service varchar primary key,
         version integer not null,
@@ -101,7 +104,17 @@ export async function ensureTables(conn: ReservedSql, t: Tracking): Promise<void
       )`)
     const [dup] = await conn.unsafe(`select 1 from ${t.records} group by service, version having count(*) > 1 limit 1`)
     // GORM never had this index and allowed duplicate rows; add it only when the data allows.
-    if (!dup) await conn.unsafe(`create unique index if not exists ${t.uniqueIndex} on ${t.records} (service, version)`)
+    // Best effort (SPEC 4 says "may"): a user who does not own old-tool tables
+    // cannot add it, and exactly-once does not depend on it (the guard does).
+    if (!dup && !state.uniqueIndex) {
+      await conn.unsafe('savepoint lm_unique_index')
+      await conn
+        .unsafe(`create unique index if not exists ${t.uniqueIndex} on ${t.records} (service, version)`)
+        .catch((e: { code?: string }) => {
+          if (e.code !== '42501') throw e
+          return conn.unsafe('rollback to savepoint lm_unique_index')
+        })
+    }
     await conn.unsafe('commit')
   } catch (e) {
     await conn.unsafe('rollback').catch(() => {})

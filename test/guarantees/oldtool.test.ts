@@ -9,7 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
+import { adminSql, closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
 import { tmpDir } from '../helpers/tmp.js'
 import { lines, readable, runTimed, show } from './util.js'
 
@@ -272,6 +272,37 @@ clean('status adds nothing; up adds the unique index migration_records_service_v
     assert.unreachable('a second record of version 6 must be refused')
   } catch (e) {
     assert.is((e as { code?: string }).code, '23505')
+  }
+})
+
+clean('a migration user that does not own the old tables (no CREATE on the schema): up works, the index is left out', async () => {
+  const db = await freshDatabase('oldtool_nonowner')
+  const role = `lm_writer_${db.name.slice(-10)}`
+  try {
+    await oldToolDatabase(db)
+    await db.sql.unsafe(`create role ${role} login password 'writer-pw'`)
+    await db.sql.unsafe(`revoke create on schema public from public`)
+    await db.sql.unsafe(`grant usage on schema public to ${role}`)
+    await db.sql.unsafe(`grant select, insert, update, delete on migration_records, schema_versions to ${role}`)
+    await db.sql.unsafe(`grant usage on sequence migration_records_id_seq to ${role}`)
+    // The migrations themselves need rights too: give it a schema of its own to work in.
+    await db.sql.unsafe(`create schema app authorization ${role}`)
+    const dir = await tmpDir('lm-nonowner-')
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(path.join(dir, '004_app_table.up.sql'), 'create table app.things (id int);\n')
+    const url = new URL(db.url)
+    url.username = role
+    url.password = 'writer-pw'
+    const before = await indexes(db)
+    const r = await runTimed(['up', '--dir', dir, '--service', 'writer-svc', '--database-url', url.toString()])
+    assert.is(r.code, 0, show(r))
+    assert.equal(lines(r, /Successfully applied migration/), ['[writer-svc-migrations] Successfully applied migration 004_app_table'])
+    assert.equal(await indexes(db), before, 'no unique index without ownership')
+    const [rec] = await db.sql`select count(*)::int as n from migration_records where service = 'writer-svc' and version = 4`
+    assert.is(rec!.n, 1)
+  } finally {
+    await db.drop()
+    await adminSql().unsafe(`drop role if exists ${role}`)
   }
 })
 
