@@ -9,7 +9,7 @@
  */
 import { pathToFileURL } from 'node:url'
 import { MigrateError, QueryError } from '../errors.js'
-import { toQueryError } from '../db/error.js'
+import { statementError, toQueryError } from '../db/error.js'
 import type { PlanStep } from '../types.js'
 import { dataDirSnapshotPath, pgliteFiles, readDataDirSnapshot, withRequired, writeDataDirSnapshot } from './assets.js'
 import { versionNumber, type CheckEngine } from './engine.js'
@@ -204,20 +204,11 @@ async function runStatements(exec: (text: string) => Promise<void>, step: PlanSt
     try {
       await exec(stmt.text)
     } catch (e) {
-      const err = toQueryError(e, { file: step.file, content: step.sql, prefixChars: 0, from: stmt.start })
       const ran = statements.slice(0, i)
       const details = ran.length
         ? [`${ran.length} statement(s) ran before this one (no transaction):`, ...ran.map((s) => `  line ${s.line}: ${oneLine(s.text)}`)]
         : []
-      throw new QueryError(err.line ? err.message : `${step.file}:${stmt.line}:${stmt.column}: ${(e as Error).message}`, {
-        code: 'MIGRATION_FAILED',
-        file: err.file,
-        line: err.line ?? stmt.line,
-        column: err.column ?? stmt.column,
-        sqlState: err.sqlState,
-        details: [...err.details, ...details],
-        cause: e,
-      })
+      throw statementError(e, { file: step.file, content: step.sql, stmt, details })
     }
   }
 }

@@ -105,3 +105,25 @@ export function connectionLost(e: unknown): boolean {
   }
   return false
 }
+
+/**
+ * The error of one statement of a no-transaction file, sent on its own:
+ * located inside that statement (or at its start when the server gives no
+ * position, a duplicate key say), with `details` appended. Never throws.
+ */
+export function statementError(
+  e: unknown,
+  ctx: { file: string; content: string; stmt: { start: number; line: number; column: number }; details: string[] },
+): QueryError {
+  const err = toQueryError(e, { file: ctx.file, content: ctx.content, prefixChars: 0, from: ctx.stmt.start })
+  const message = err.line ? err.message : `${ctx.file}:${ctx.stmt.line}:${ctx.stmt.column}: ${(e as Error)?.message ?? String(e)}`
+  return new QueryError(message, {
+    code: 'MIGRATION_FAILED',
+    file: err.file,
+    line: err.line ?? ctx.stmt.line,
+    column: err.column ?? ctx.stmt.column,
+    sqlState: err.sqlState,
+    details: [...err.details, ...ctx.details],
+    cause: e,
+  })
+}

@@ -4,10 +4,10 @@
  * round trip, applied whole or not at all with its bookkeeping.
  */
 import type { ReservedSql } from 'postgres'
-import { MigrateError, QueryError } from '../errors.js'
+import { MigrateError } from '../errors.js'
 import type { StepStatement } from '../types.js'
 import { formatMs } from './lock.js'
-import { connectionLost, toQueryError } from './error.js'
+import { connectionLost, statementError, toQueryError } from './error.js'
 import { ALREADY_APPLIED, NOT_APPLIED } from './tracking.js'
 
 export interface TransactionalRun {
@@ -165,18 +165,7 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
             { cause: e, details },
           )
         }
-        const err = toQueryError(e, { file: run.file, content: run.content, prefixChars: 0, from: stmt.start })
-        // Errors without a server position (a duplicate key, say) still point at the statement.
-        const message = err.line ? err.message : `${run.file}:${stmt.line}:${stmt.column}: ${(e as Error).message}`
-        throw new QueryError(message, {
-          code: 'MIGRATION_FAILED',
-          file: err.file,
-          line: err.line ?? stmt.line,
-          column: err.column ?? stmt.column,
-          sqlState: err.sqlState,
-          details: [...err.details, ...details],
-          cause: e,
-        })
+        throw statementError(e, { file: run.file, content: run.content, stmt, details })
       } finally {
         if (timer) clearTimeout(timer)
       }
