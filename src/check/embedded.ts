@@ -8,7 +8,7 @@
  * here, and there is nothing to clean up when interrupted).
  */
 import { pathToFileURL } from 'node:url'
-import { MigrateError, QueryError } from '../errors.js'
+import { MigrateError } from '../errors.js'
 import { statementError, toQueryError } from '../db/error.js'
 import type { PlanStep } from '../types.js'
 import { dataDirSnapshotPath, pgliteFiles, readDataDirSnapshot, withRequired, writeDataDirSnapshot } from './assets.js'
