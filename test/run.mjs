@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startPostgres, stopPostgres, waitForLogin, redact } from './support/pg.mjs';
+import { killGroup, redact, runCommand, startPostgres, stopPostgres, waitForLogin } from './support/pg.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TEST_DIR = path.join(ROOT, 'test');
@@ -59,47 +59,7 @@ function totalsLine() {
   return line;
 }
 
-function killGroup(child, signal = 'SIGKILL') {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      /* already gone */
-    }
-  }
-}
 
-/**
- * Spawns a command and collects its combined output.
- * @returns {Promise<{ code: number | null; signal: string | null; output: string; timedOut: boolean }>}
- */
-function run(cmd, args, { env = process.env, cwd = ROOT, timeoutMs = 120_000 } = {}) {
-  return new Promise((resolve) => {
-    let output = '';
-    let timedOut = false;
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    running.add(child);
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child);
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolve({ code: null, signal: null, output: output + `\n${cmd}: ${err.message}\n`, timedOut });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolve({ code, signal, output, timedOut });
-    });
-  });
-}
 
 // ------------------------------------------------------------- PostgreSQL
 
@@ -136,9 +96,11 @@ async function build() {
   const [cmd, args] =
     npmCli && /\.c?js$/.test(npmCli) ? [process.execPath, [npmCli, 'run', BUILD_SCRIPT]] : ['npm', ['run', BUILD_SCRIPT]];
   const t0 = Date.now();
-  const r = await run(cmd, args, {
+  const r = await runCommand(cmd, args, {
+    cwd: ROOT,
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     timeoutMs: BUILD_TIMEOUT_S * 1000,
+    track: running,
   });
   if (r.code === 0) {
     log(`build: ok (${seconds(Date.now() - t0)})`);

@@ -29,7 +29,8 @@ const inFlight = new Set();
 
 const seconds = (ms) => (ms / 1000).toFixed(1) + 's';
 
-function killGroup(child, signal = 'SIGKILL') {
+/** Kills a detached child's whole process group (falls back to the child). */
+export function killGroup(child, signal = 'SIGKILL') {
   if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
@@ -42,13 +43,20 @@ function killGroup(child, signal = 'SIGKILL') {
   }
 }
 
-/** @returns {Promise<{ code: number | null; signal: string | null; output: string; timedOut: boolean }>} */
-function run(cmd, args, { cwd, timeoutMs }) {
+/**
+ * Spawns a command in its own process group and collects its combined output;
+ * `track` holds the child while it runs (so a cleanup can kill it).
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {{ cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number; track?: Set<import('node:child_process').ChildProcess> }} opts
+ * @returns {Promise<{ code: number | null; signal: string | null; output: string; timedOut: boolean }>}
+ */
+export function runCommand(cmd, args, { cwd, env = process.env, timeoutMs, track = inFlight }) {
   return new Promise((resolve) => {
     let output = '';
     let timedOut = false;
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    inFlight.add(child);
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    track.add(child);
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     const timer = setTimeout(() => {
@@ -57,12 +65,12 @@ function run(cmd, args, { cwd, timeoutMs }) {
     }, timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
-      inFlight.delete(child);
+      track.delete(child);
       resolve({ code: null, signal: null, output: output + `\n${cmd}: ${err.message}\n`, timedOut });
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      inFlight.delete(child);
+      track.delete(child);
       resolve({ code, signal, output, timedOut });
     });
   });
@@ -141,7 +149,7 @@ export async function startPostgres(opts = {}) {
     '--no-instructions',
   ]);
   const t0 = Date.now();
-  const r = await run(init.cmd, init.args, { cwd: tmp, timeoutMs: 120_000 });
+  const r = await runCommand(init.cmd, init.args, { cwd: tmp, timeoutMs: 120_000 });
   fs.rmSync(pwFile, { force: true });
   if (r.code !== 0) throw new Error(`initdb failed (exit ${r.code}):\n${r.output}`);
 
@@ -202,7 +210,7 @@ export async function startPostgres(opts = {}) {
       '-w', '-t', '60',
       'start',
     ]);
-    const s = await run(start.cmd, start.args, { cwd: tmp, timeoutMs: 90_000 });
+    const s = await runCommand(start.cmd, start.args, { cwd: tmp, timeoutMs: 90_000 });
     if (s.code === 0) {
       lastOutput = '';
       break;
