@@ -119,9 +119,20 @@ export class QueryError extends MigrateError {
   readonly line?: number
   readonly column?: number
   readonly sqlState?: string
+  /** 1-based number of the failing statement in its file, when one statement failed. */
+  readonly statement?: number
   constructor(
     message: string,
-    fields: { code?: ErrorCode; file?: string; line?: number; column?: number; sqlState?: string; details?: string[]; cause?: unknown },
+    fields: {
+      code?: ErrorCode
+      file?: string
+      line?: number
+      column?: number
+      sqlState?: string
+      statement?: number
+      details?: string[]
+      cause?: unknown
+    },
   ) {
     super(fields.code ?? 'QUERY_FAILED', message, { details: fields.details, cause: fields.cause })
     this.name = 'QueryError'
@@ -129,6 +140,7 @@ export class QueryError extends MigrateError {
     this.line = fields.line
     this.column = fields.column
     this.sqlState = fields.sqlState
+    this.statement = fields.statement
   }
 }
 

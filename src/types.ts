@@ -98,7 +98,10 @@ export interface PlanStep {
   lockTimeoutMs?: number
   /** Why the file runs without a transaction, e.g. `CREATE INDEX CONCURRENTLY`. */
   noTransactionReason?: string
-  /** The statements of a no-transaction file, sent one by one. */
+  /**
+   * The file's statements (the wrapper left out), each sent as its own
+   * message: pipelined inside the transaction, or one by one without one.
+   */
   statements?: StepStatement[]
 }
 

@@ -124,13 +124,26 @@ export class Output {
     for (const l of [...lines.slice(1), ...details]) this.err.write(this.clean(`  ${l}`) + '\n')
     if (!m && e instanceof Error && this.verbose && e.stack) this.err.write(this.clean(e.stack) + '\n')
     if (this.json) {
-      this.jsonLine({ type: 'error', error: { code: m?.code ?? 'INTERNAL', message, details } })
+      this.jsonLine({ type: 'error', error: { code: m?.code ?? 'INTERNAL', message, details, ...where(e) } })
     }
     if (this.github) {
       const f = e as { file?: string; line?: number; column?: number }
       this.annotation('error', message, { file: f.file === undefined ? undefined : this.annotationPath(f.file), line: f.line, col: f.column })
     }
   }
+}
+
+/**
+ * Where a failed migration stopped, for `--json`: file, line, column,
+ * sqlState, statement (1-based, in its file) and the migrations that
+ * completed before it; only the fields the error has.
+ */
+function where(e: unknown): Record<string, unknown> {
+  const f = e as { file?: string; line?: number; column?: number; sqlState?: string; statement?: number; completed?: unknown[] }
+  const out: Record<string, unknown> = {}
+  for (const k of ['file', 'line', 'column', 'sqlState', 'statement'] as const) if (f?.[k] !== undefined) out[k] = f[k]
+  if (Array.isArray(f?.completed)) out.completed = f.completed
+  return out
 }
 
 function escapeData(s: string): string {

@@ -73,15 +73,14 @@ export function prepareStep(input: PrepareInput): PlanStep {
   }
   if (problems.length > 0) throw new FileError(problems)
 
-  const statements: StepStatement[] | undefined = transactional
-    ? undefined
-    : analysis.body.map((s) => ({
-        text: s.text,
-        start: s.start,
-        line: s.line,
-        column: s.column,
-        createsIndex: createdConcurrentIndex(s),
-      }))
+  // Both kinds run statement by statement: inside one transaction, or each on its own.
+  const statements: StepStatement[] = analysis.body.map((s) => ({
+    text: s.text,
+    start: s.start,
+    line: s.line,
+    column: s.column,
+    createsIndex: transactional ? undefined : createdConcurrentIndex(s),
+  }))
 
   return {
     version: input.version,

@@ -69,6 +69,7 @@ async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipp
       file: step.file,
       prefix: guard,
       body: step.sql,
+      statements: step.statements,
       suffix: record,
       timeoutMs: ctx.timeoutMs,
       lockTimeoutMs,
@@ -114,6 +115,7 @@ async function withRetries(ctx: RunContext, step: PlanStep, attempt: () => Promi
             line: e.line,
             column: e.column,
             sqlState: e.sqlState,
+            statement: e.statement,
             details: e.details,
             cause: e,
           })

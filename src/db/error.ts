@@ -65,6 +65,8 @@ export function toQueryError(e: unknown, ctx: SourceContext, code: ErrorCode = '
       details.push(...sourceExcerpt(ctx.content, line, column))
     }
   }
+  // psql's order (\set VERBOSITY verbose): the code, then what the server adds.
+  details.push(`SQLSTATE: ${err.code}`)
   if (err.detail) details.push(`DETAIL: ${err.detail}`)
   if (err.hint) details.push(`HINT: ${err.hint}`)
   if (err.where) details.push(...err.where.split('\n').map((w) => `CONTEXT: ${w}`))
@@ -113,7 +115,7 @@ export function connectionLost(e: unknown): boolean {
  */
 export function statementError(
   e: unknown,
-  ctx: { file: string; content: string; stmt: { start: number; line: number; column: number }; details: string[] },
+  ctx: { file: string; content: string; stmt: { start: number; line: number; column: number }; index?: number; details: string[] },
 ): QueryError {
   const err = toQueryError(e, { file: ctx.file, content: ctx.content, prefixChars: 0, from: ctx.stmt.start })
   const message = err.line ? err.message : `${ctx.file}:${ctx.stmt.line}:${ctx.stmt.column}: ${(e as Error)?.message ?? String(e)}`
@@ -123,6 +125,7 @@ export function statementError(
     line: err.line ?? ctx.stmt.line,
     column: err.column ?? ctx.stmt.column,
     sqlState: err.sqlState,
+    statement: ctx.index === undefined ? undefined : ctx.index + 1,
     details: [...err.details, ...ctx.details],
     cause: e,
   })

@@ -1,10 +1,14 @@
 /**
- * Sending one migration to the server. A transactional migration is one
- * simple-protocol message, `BEGIN; guard; <file>; bookkeeping; COMMIT`: one
- * round trip, applied whole or not at all with its bookkeeping.
+ * Sending one migration to the server. A transactional migration is a
+ * pipeline of simple-protocol messages sent without waiting between them:
+ * `BEGIN; guard`, then each statement of the file on its own, then
+ * `bookkeeping; COMMIT`. One round trip as before, applied whole or not at
+ * all with its bookkeeping, and the first error belongs to one statement, so
+ * a run-time error (missing relation, constraint violation, lock timeout)
+ * points at that statement's file:line:col, not only a syntax error.
  */
 import type { ReservedSql } from 'postgres'
-import { MigrateError } from '../errors.js'
+import { MigrateError, QueryError } from '../errors.js'
 import type { StepStatement } from '../types.js'
 import { formatMs } from './lock.js'
 import { connectionLost, statementError, toQueryError } from './error.js'
@@ -15,8 +19,14 @@ export interface TransactionalRun {
   file: string
   /** Statements before the file inside the transaction (guard, settings). */
   prefix: string
-  /** The migration file's text, as is. */
+  /** The migration file's text, as is (a wrapper blanked out). */
   body: string
+  /**
+   * The file's statements, each sent as its own message inside the
+   * transaction. Absent: the body goes as one message with the rest (errors
+   * are then located only from the server's position).
+   */
+  statements?: StepStatement[]
   /** Bookkeeping after the file, inside the transaction. */
   suffix: string
   /** Cancel the migration after this long (server-side cancel, rolled back). */
@@ -55,23 +65,37 @@ function maySetSession(body: string): boolean {
 export async function runTransactional(conn: ReservedSql, run: TransactionalRun): Promise<'done' | 'skipped'> {
   const lock = run.lockTimeoutMs === undefined ? '' : `set local lock_timeout = ${Math.round(run.lockTimeoutMs)};\n`
   const head = 'begin;\n' + lock + run.prefix
+  const tail = run.suffix + 'commit;\n' + (maySetSession(run.body) ? RESET_SESSION : '')
   // The newline ends a trailing `--` comment; the `;` ends a last statement without one.
-  const text = head + run.body + '\n;\n' + run.suffix + 'commit;\n' + (maySetSession(run.body) ? RESET_SESSION : '')
+  const texts = run.statements ? [head, ...run.statements.map((s) => s.text), tail] : [head + run.body + '\n;\n' + tail]
+  // Every message goes out at once (postgres.js pipelines a reserved
+  // connection's queries); after the first error the server answers the rest
+  // with "transaction is aborted", so the first failure is the one that counts.
+  const queries = texts.map((text) => conn.unsafe(text))
+  const finished = queries.map(() => false)
+  const outcomes = queries.map((q, i) =>
+    q.then(
+      () => void (finished[i] = true),
+      (e: unknown) => ((finished[i] = true), { e }),
+    ),
+  )
   let timedOut = false
-  const query = conn.unsafe(text)
   const timer =
     run.timeoutMs !== undefined
       ? setTimeout(() => {
           timedOut = true
-          void query.cancel()
+          // The first message not finished: the server cancels the statement it
+          // runs, and the ones behind it fail at once in the aborted transaction.
+          const i = finished.indexOf(false)
+          if (i !== -1) void Promise.resolve(queries[i]!.cancel()).catch(() => {})
         }, run.timeoutMs)
       : undefined
   try {
-    await query
-    return 'done'
-  } catch (e) {
-    // The rest of the message was skipped and the transaction is aborted
-    // (on a lost connection the server has already rolled it back).
+    const settled = await Promise.all(outcomes)
+    const failed = settled.findIndex((o) => o !== undefined)
+    if (failed === -1) return 'done'
+    const e = settled[failed]!.e
+    // The transaction is aborted (on a lost connection the server has already rolled it back).
     await afterFailure(conn, e, 'rollback')
     const state = (e as { code?: string }).code
     if (state === ALREADY_APPLIED || state === NOT_APPLIED) return 'skipped'
@@ -82,7 +106,20 @@ export async function runTransactional(conn: ReservedSql, run: TransactionalRun)
         { cause: e },
       )
     }
-    throw toQueryError(e, { file: run.file, content: run.body, prefixChars: codePoints(head) })
+    if (!run.statements) throw toQueryError(e, { file: run.file, content: run.body, prefixChars: codePoints(head) })
+    const index = failed - 1
+    const stmt = run.statements[index]
+    if (stmt) throw statementError(e, { file: run.file, content: run.body, stmt, index, details: [] })
+    // The guard or the bookkeeping (or a deferred constraint checked at COMMIT).
+    const where = failed === 0 ? 'before the migration' : 'at COMMIT (bookkeeping and deferred constraints)'
+    const err = toQueryError(e, { file: run.file, content: run.body, prefixChars: Number.MAX_SAFE_INTEGER })
+    throw new QueryError(`${run.file}: ${where}: ${(e as Error)?.message ?? String(e)}`, {
+      code: 'MIGRATION_FAILED',
+      file: run.file,
+      sqlState: err.sqlState,
+      details: [...err.details, 'The migration was rolled back; nothing of it stays applied.'],
+      cause: e,
+    })
   } finally {
     if (timer) clearTimeout(timer)
   }
@@ -165,7 +202,7 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
             { cause: e, details },
           )
         }
-        throw statementError(e, { file: run.file, content: run.content, stmt, details })
+        throw statementError(e, { file: run.file, content: run.content, stmt, index: i, details })
       } finally {
         if (timer) clearTimeout(timer)
       }

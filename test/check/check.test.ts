@@ -73,7 +73,7 @@ for (const engine of ['embedded', 'server'] as const) {
           line: 4,
           column: 18,
           sqlState: '42704',
-          details: ['4 |   add column bio txt;', '  |                  ^'],
+          details: ['4 |   add column bio txt;', '  |                  ^', 'SQLSTATE: 42704'],
         },
         rewrites: [],
         timings: ZERO,
@@ -116,8 +116,9 @@ for (const engine of ['embedded', 'server'] as const) {
         column: 1,
         sqlState: '42704',
         details: engine === 'embedded'
-          ? ['1 statement(s) ran before this one (no transaction):', '  line 1: drop index if exists users_email_idx']
+          ? ['SQLSTATE: 42704', '1 statement(s) ran before this one (no transaction):', '  line 1: drop index if exists users_email_idx']
           : [
+              'SQLSTATE: 42704',
               '1 statement(s) ran before this one and stay in effect (no transaction); nothing was recorded, so the next up runs the file again:',
               '  line 1: drop index concurrently if exists users_email_idx',
             ],

@@ -84,7 +84,7 @@ function leftAndBlocked(kind: string, name: string, migration: string, sqlState:
     m2: {
       name: migration,
       differences: [{ change: 'added' as const, kind: kind as never, name, message: `down of 002 leaves ${kind} ${name}` }],
-      error: { code: 'MIGRATION_FAILED', message: `${migration}.up.sql: ${message}`, file: `${migration}.up.sql`, sqlState, details: [] },
+      error: { code: 'MIGRATION_FAILED', message: `${migration}.up.sql: ${message}`, file: `${migration}.up.sql`, sqlState, details: [`SQLSTATE: ${sqlState}`] },
     },
     roundTrip: RT_BLOCKED,
   }

@@ -27,7 +27,7 @@ function step(over: Partial<PlanStep> & { sql: string }): PlanStep {
     checksum: 'c0ffee',
     wrapped: false,
     lockTimeoutMs: undefined,
-    statements: undefined,
+    statements: [],
     noTransactionReason: undefined,
     ...over,
   }
@@ -61,14 +61,21 @@ const tx = suite('prepareStep: transactional files')
 
 tx('a plain file runs as one transaction with its SQL as is', () => {
   const content = '-- add users\ncreate table users (id int);\ninsert into users values (1);\n'
-  assert.equal(prep(content), step({ sql: content }))
+  assert.equal(
+    prep(content),
+    step({
+      sql: content,
+      // Sent one by one inside the transaction, so an error names its statement's line.
+      statements: [stmt(content, 'create table users (id int)', 2, 1), stmt(content, 'insert into users values (1)', 3, 1)],
+    }),
+  )
 })
 
 tx('a down file keeps its direction, file and checksum', () => {
   const content = 'drop table users;'
   assert.equal(
     prepareStep({ version: 7, name: '007_users', direction: 'down', file: '007_users.down.sql', checksum: 'ab', content }),
-    { ...step({ sql: content }), version: 7, name: '007_users', direction: 'down', file: '007_users.down.sql', checksum: 'ab' },
+    { ...step({ sql: content, statements: [stmt(content, 'drop table users', 1, 1)] }), version: 7, name: '007_users', direction: 'down', file: '007_users.down.sql', checksum: 'ab' },
   )
 })
 
@@ -100,7 +107,21 @@ tx('words inside a $$ plpgsql body, strings, comments and quoted identifiers are
     'create table "begin" ("commit" int, "end" int);',
     'insert into "begin" values (1, 2);',
   ].join('\n')
-  assert.equal(prep(content), step({ sql: content }))
+  const lines = content.split('\n')
+  const body = (from: number, to: number) => lines.slice(from - 1, to).join('\n').replace(/;$/, '')
+  assert.equal(
+    prep(content),
+    step({
+      sql: content,
+      statements: [
+        stmt(content, body(3, 8), 3, 1),
+        stmt(content, body(9, 17), 9, 1),
+        stmt(content, body(18, 18), 18, 1),
+        stmt(content, body(19, 19), 19, 1),
+        stmt(content, body(20, 20), 20, 1),
+      ],
+    }),
+  )
 })
 
 tx('SAVEPOINT, RELEASE and ROLLBACK TO are allowed; BEGIN ATOMIC bodies are no statement of their own', () => {
@@ -115,14 +136,28 @@ tx('SAVEPOINT, RELEASE and ROLLBACK TO are allowed; BEGIN ATOMIC bodies are no s
     '  select a + b;',
     'end;',
   ].join('\n')
-  assert.equal(prep(content), step({ sql: content }))
+  assert.equal(
+    prep(content),
+    step({
+      sql: content,
+      statements: [
+        stmt(content, 'savepoint a', 1, 1),
+        stmt(content, 'create table t (id int)', 2, 1),
+        stmt(content, 'rollback to savepoint a', 3, 1),
+        stmt(content, 'rollback transaction to a', 4, 1),
+        stmt(content, 'release savepoint a', 5, 1),
+        stmt(content, content.split('\n').slice(5).join('\n').replace(/;$/, ''), 6, 1),
+      ],
+    }),
+  )
 })
 
 tx('ALTER TYPE ... ADD VALUE needs no transaction only before PostgreSQL 12', () => {
   const content = "alter type mood add value 'meh';\n"
-  assert.equal(prep(content), step({ sql: content }))
-  assert.equal(prep(content, { serverMajor: 15 }), step({ sql: content }))
-  assert.equal(prep(content, { serverMajor: 12 }), step({ sql: content }))
+  const statements = [stmt(content, "alter type mood add value 'meh'", 1, 1)]
+  assert.equal(prep(content), step({ sql: content, statements }))
+  assert.equal(prep(content, { serverMajor: 15 }), step({ sql: content, statements }))
+  assert.equal(prep(content, { serverMajor: 12 }), step({ sql: content, statements }))
   assert.equal(
     prep(content, { serverMajor: 11 }),
     step({
@@ -167,7 +202,15 @@ function blanked(text: string, ...parts: string[]): string {
 wrap('is accepted with comments before and after; the wrapper is blanked, offsets and lines kept', () => {
   const content = '-- golang-migrate style\n/* header */\nBEGIN;\ncreate table a (id int);\ninsert into a values (1);\nCOMMIT;\n-- trailer\n'
   const p = prep(content)
-  assert.equal(p, step({ sql: blanked(content, 'BEGIN;', 'COMMIT;'), wrapped: true }))
+  assert.equal(
+    p,
+    step({
+      sql: blanked(content, 'BEGIN;', 'COMMIT;'),
+      wrapped: true,
+      // The wrapper's statements are left out: the body runs in link-migrate's transaction.
+      statements: [stmt(content, 'create table a (id int)', 4, 1), stmt(content, 'insert into a values (1)', 5, 1)],
+    }),
+  )
   assert.is(p.sql.length, content.length)
   assert.is(p.sql.split('\n').length, content.split('\n').length)
   assert.is(p.sql.indexOf('create table a'), content.indexOf('create table a'))
@@ -180,7 +223,11 @@ wrap('BEGIN WORK / START TRANSACTION and END / COMMIT TRANSACTION, any case, are
     ['BEGIN TRANSACTION;', 'END WORK;'],
   ] as const) {
     const content = `${open}\ncreate table a (id int);\n${close}`
-    assert.equal(prep(content), step({ sql: blanked(content, open, close), wrapped: true }), open)
+    assert.equal(
+      prep(content),
+      step({ sql: blanked(content, open, close), wrapped: true, statements: [stmt(content, 'create table a (id int)', 2, 1)] }),
+      open,
+    )
   }
 })
 
@@ -361,7 +408,7 @@ const dir = suite('prepareStep: directives')
 
 dir('lock-timeout in the header sets lockTimeoutMs', () => {
   const content = '-- link-migrate:lock-timeout 200ms\nalter table t add column b int;\n'
-  assert.equal(prep(content), step({ sql: content, lockTimeoutMs: 200 }))
+  assert.equal(prep(content), step({ sql: content, lockTimeoutMs: 200, statements: [stmt(content, 'alter table t add column b int', 2, 1)] }))
 })
 
 dir('lock-timeout takes every PostgreSQL duration the header accepts (a bare number is milliseconds)', () => {
@@ -448,7 +495,8 @@ lex('psql meta-commands are refused with their line:col', () => {
     `${FILE}:2:3: psql meta-command \\i is not SQL; link-migrate sends files to the server as they are`,
   )
   // In a string or a comment a backslash is just text.
-  assert.equal(prep("select '\\connect x'; -- \\connect y\n"), step({ sql: "select '\\connect x'; -- \\connect y\n" }))
+  const meta = "select '\\connect x'; -- \\connect y\n"
+  assert.equal(prep(meta), step({ sql: meta, statements: [stmt(meta, "select '\\connect x'", 1, 1)] }))
 })
 
 lex('unterminated strings, identifiers, dollar quotes and comments point at where they begin', () => {

@@ -202,12 +202,13 @@ conc('a failure at the second statement: statement located, first listed as run,
   ])
   assert.equal(lines(r.stderr), [
     `${PREFIX} Error: 002_idx.up.sql:3:3: could not create unique index "t_b"`,
+    '  SQLSTATE: 23505',
     // which duplicate the server names first is its business
-    lines(r.stderr)[1]!,
+    lines(r.stderr)[2]!,
     '  1 statement(s) ran before this one and stay in effect (no transaction); nothing was recorded, so the next up runs the file again:',
     '    line 2: create index concurrently if not exists t_a on t (a)',
   ])
-  assert.match(lines(r.stderr)[1]!, /^ {2}DETAIL: Key \(b\)=\(\d\) is duplicated\.$/)
+  assert.match(lines(r.stderr)[2]!, /^ {2}DETAIL: Key \(b\)=\(\d\) is duplicated\.$/)
   assert.equal(await records(d), ['1 001_t'])
   assert.equal(await indexes(d, 't'), ['t_a valid', 't_b INVALID'])
 
@@ -421,6 +422,7 @@ control('a failing statement inside a wrapped file leaves nothing behind and no 
     `${PREFIX} Error: 001_wrapped.up.sql:5:24: invalid input syntax for type integer: "not a number"`,
     "  5 | insert into w1 values ('not a number');",
     '    |                        ^',
+    '  SQLSTATE: 22P02',
   ])
   assert.equal(await userTables(d), [])
   assert.equal(await records(d), [])
@@ -460,6 +462,7 @@ pos('a syntax error on line 14 column 7 is reported as file:14:7 with the line a
     `${PREFIX} Error: 003_add_index.up.sql:14:7: syntax error at or near "TABLEE"`,
     '  14 | ALTER TABLEE listings ADD COLUMN price int;',
     '     |       ^',
+    '  SQLSTATE: 42601',
   ])
   assert.equal(await userTables(d), [])
   assert.equal(await records(d), [])
@@ -475,6 +478,7 @@ pos('with emoji and accents earlier on the line and in earlier lines the column 
     `${PREFIX} Error: 003_add_index.up.sql:14:7: syntax error at or near "TABLEE"`,
     '  14 | /*😀é*/TABLEE listings ADD COLUMN price int;',
     '     |       ^',
+    '  SQLSTATE: 42601',
   ])
   assert.equal(await userTables(d), [])
 })
@@ -496,6 +500,7 @@ pos('in a no-transaction file the position is found inside the failing statement
     `${PREFIX} Error: 004_nt.up.sql:4:19: column "nosuchcol" does not exist`,
     "  4 | select '😀é' as a, nosuchcol from nt;",
     '    |                   ^',
+    '  SQLSTATE: 42703',
     '  1 statement(s) ran before this one and stay in effect (no transaction); nothing was recorded, so the next up runs the file again:',
     "    line 2: create table nt (id int, note text default '😀')",
   ])
@@ -520,21 +525,26 @@ pos('an error inside a plpgsql function called by the migration shows the server
   })
   const r = await cli('up', dir, d)
   exit(r, 1)
-  assert.equal(lines(r.stderr), [`${PREFIX} Error: 005_fn.up.sql: division by zero`, '  CONTEXT: PL/pgSQL function boom(integer) line 4 at RETURN'])
+  // The failing statement's line, though the server gives no position.
+  assert.equal(lines(r.stderr), [
+    `${PREFIX} Error: 005_fn.up.sql:8:1: division by zero`,
+    '  SQLSTATE: 22012',
+    '  CONTEXT: PL/pgSQL function boom(integer) line 4 at RETURN',
+  ])
   assert.equal(await userTables(d), [])
   const [fn] = await d.sql<{ ok: boolean }[]>`select to_regprocedure('boom(integer)') is null as ok`
   assert.is(fn?.ok, true)
   assert.equal(await records(d), [])
 })
 
-pos('a runtime error without a position (division by zero) names the file', async () => {
+pos('a runtime error without a position (division by zero) names the line of its statement', async () => {
   const d = await db()
   const dir = await migrationsDir({
     '006_calc.up.sql': 'create table calc (n int);\ninsert into calc values (1);\nselect n / 0 from calc;\n',
   })
   const r = await cli('up', dir, d)
   exit(r, 1)
-  assert.equal(lines(r.stderr), [`${PREFIX} Error: 006_calc.up.sql: division by zero`])
+  assert.equal(lines(r.stderr), [`${PREFIX} Error: 006_calc.up.sql:3:1: division by zero`, '  SQLSTATE: 22012'])
   assert.equal(await userTables(d), [])
   assert.equal(await records(d), [])
 })
@@ -607,7 +617,8 @@ lock('up --ddl-lock-timeout 200ms --retries 2 behind a held lock fails after thr
     const r = await cli('up', dir, d, '--ddl-lock-timeout', '200ms', '--retries', '2')
     exit(r, 1)
     assert.equal(lines(r.stderr), [
-      `${PREFIX} Error: 002_alter.up.sql: canceling statement due to lock timeout (gave up after 3 tries waiting for a lock)`,
+      `${PREFIX} Error: 002_alter.up.sql:1:1: canceling statement due to lock timeout (gave up after 3 tries waiting for a lock)`,
+      '  SQLSTATE: 55P03',
     ])
     assert.equal(
       lines(r.stdout).filter((l) => l.includes('Warning')),
@@ -661,7 +672,7 @@ lock('the -- link-migrate:lock-timeout 200ms directive alone makes it fail fast,
   try {
     const r = await cli('up', dir, d)
     exit(r, 1)
-    assert.equal(lines(r.stderr), [`${PREFIX} Error: 002_alter.up.sql: canceling statement due to lock timeout`])
+    assert.equal(lines(r.stderr), [`${PREFIX} Error: 002_alter.up.sql:2:1: canceling statement due to lock timeout`, '  SQLSTATE: 55P03'])
     hasNot(r.stdout, 'retry')
   } finally {
     await release()
@@ -680,6 +691,7 @@ lock('in a no-transaction file the lock timeout points at the statement and list
     exit(r, 1)
     assert.equal(lines(r.stderr), [
       `${PREFIX} Error: 002_alter.up.sql:4:3: canceling statement due to lock timeout`,
+      '  SQLSTATE: 55P03',
       '  1 statement(s) ran before this one and stay in effect (no transaction); nothing was recorded, so the next up runs the file again:',
       '    line 3: create table other (id int)',
     ])
@@ -706,6 +718,7 @@ directives('-- link-migrate:no-transaction runs a plain file statement by statem
   exit(r, 1)
   assert.equal(lines(r.stderr), [
     `${PREFIX} Error: 001_nt.up.sql:3:1: relation "kept" already exists`,
+    '  SQLSTATE: 42P07',
     '  1 statement(s) ran before this one and stay in effect (no transaction); nothing was recorded, so the next up runs the file again:',
     '    line 2: create table kept (id int)',
   ])
@@ -770,7 +783,7 @@ directives('the same file without the directive runs in one transaction: nothing
   })
   const r = await cli('up', dir, d)
   exit(r, 1)
-  assert.equal(lines(r.stderr), [`${PREFIX} Error: 001_tx.up.sql: relation "kept" already exists`])
+  assert.equal(lines(r.stderr), [`${PREFIX} Error: 001_tx.up.sql:2:1: relation "kept" already exists`, '  SQLSTATE: 42P07'])
   assert.equal(await userTables(d), [])
   assert.equal(await records(d), [])
 })

@@ -54,7 +54,7 @@ located('file:line:col, the source line and a caret', () => {
     line: 2,
     column: 8,
     sqlState: '42601',
-    details: ['2 | CREATE TABLEE users (id int);', '  |        ^'],
+    details: ['2 | CREATE TABLEE users (id int);', '  |        ^', 'SQLSTATE: 42601'],
   })
   assert.is(q.cause, e)
 })
@@ -71,7 +71,7 @@ located('multibyte characters before the error count as one column each', () => 
     line: 2,
     column: 13,
     sqlState: '42601',
-    details: ["2 | SELECT 'ü😀' FROMM x;", '  |             ^'],
+    details: ["2 | SELECT 'ü😀' FROMM x;", '  |             ^', 'SQLSTATE: 42601'],
   })
 })
 
@@ -89,7 +89,7 @@ located('the prefix sent before the file is subtracted', () => {
     line: 1,
     column: 32,
     sqlState: '42704',
-    details: ['1 | ALTER TABLE users ADD COLUMN x intt;', `  | ${' '.repeat(31)}^`],
+    details: ['1 | ALTER TABLE users ADD COLUMN x intt;', `  | ${' '.repeat(31)}^`, 'SQLSTATE: 42704'],
   })
 })
 
@@ -104,7 +104,7 @@ located('a statement sent alone (no-transaction file): position counts from its 
       message: '003_add_index.up.sql:4:6: syntax error at or near "INDEXX"',
       line: 4,
       column: 6,
-      details: ['4 | DROP INDEXX j;', '  |      ^'],
+      details: ['4 | DROP INDEXX j;', '  |      ^', 'SQLSTATE: 42601'],
     },
   )
 })
@@ -115,7 +115,7 @@ located('CRLF files have the same lines; the excerpt has no CR; tabs show as one
   const q = toQueryError(e, ctx(content))
   assert.equal(
     { message: q.message, details: q.details },
-    { message: '003_add_index.up.sql:2:2: syntax error at or near "SELEC"', details: ['2 |  SELEC 2;', '  |  ^'] },
+    { message: '003_add_index.up.sql:2:2: syntax error at or near "SELEC"', details: ['2 |  SELEC 2;', '  |  ^', 'SQLSTATE: 42601'] },
   )
 })
 
@@ -127,7 +127,7 @@ located('line numbers of two digits widen the gutter', () => {
     { message: q.message, details: q.details },
     {
       message: '003_add_index.up.sql:12:15: relation "nope" does not exist',
-      details: ['12 | SELECT * FROM nope;', '   |               ^'],
+      details: ['12 | SELECT * FROM nope;', '   |               ^', 'SQLSTATE: 42P01'],
     },
   )
 })
@@ -142,7 +142,7 @@ located('a position past the end points at the end of the file', () => {
       message: '003_add_index.up.sql:1:11: syntax error at end of input',
       line: 1,
       column: 11,
-      details: ['1 | SELECT 1 +', '  |           ^'],
+      details: ['1 | SELECT 1 +', '  |           ^', 'SQLSTATE: 42601'],
     },
   )
 })
@@ -169,6 +169,7 @@ unlocated('detail, hint and every context line, in that order', () => {
     column: undefined,
     sqlState: '23505',
     details: [
+      'SQLSTATE: 23505',
       'DETAIL: Key (email)=(a@b.c) already exists.',
       'HINT: Remove the duplicates first.',
       'CONTEXT: SQL statement "INSERT INTO users VALUES (1)"',
@@ -182,7 +183,7 @@ unlocated('a position inside the prefix is not the file\'s', () => {
   const q = toQueryError(e, ctx('SELECT 1;', 10))
   assert.equal(
     { message: q.message, line: q.line, column: q.column, details: q.details },
-    { message: '003_add_index.up.sql: syntax error at or near "x"', line: undefined, column: undefined, details: ['HINT: h'] },
+    { message: '003_add_index.up.sql: syntax error at or near "x"', line: undefined, column: undefined, details: ['SQLSTATE: 42601', 'HINT: h'] },
   )
 })
 
@@ -198,6 +199,7 @@ unlocated('located plus detail and hint: the excerpt comes first', () => {
   assert.equal(toQueryError(e, ctx(content)).details, [
     '1 | ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);',
     `  | ${' '.repeat(31)}^`, // CHECK starts at column 32
+    'SQLSTATE: 23514',
     'DETAIL: d',
     'HINT: Add NOT VALID.',
   ])
@@ -214,7 +216,7 @@ unlocated('the error code can be chosen by the caller', () => {
     line: undefined,
     column: undefined,
     sqlState: '42501',
-    details: [],
+    details: ['SQLSTATE: 42501'],
   })
 })
 
