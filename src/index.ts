@@ -12,6 +12,7 @@ export { createMigrator } from './migrator.js'
 export { lint, RULES, type LintTarget } from './lint/index.js'
 export type { LintFinding, LintOptions, LintResult, LintRule, Severity } from './lint/index.js'
 export { check, checkDrift, type CheckOptions, type DriftOptions } from './check/index.js'
+export { checkVersions, type VersionsOptions, type VersionsResult, type VersionDifference } from './check/versions.js'
 export type {
   CheckResult,
   DriftResult,

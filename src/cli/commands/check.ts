@@ -1,5 +1,7 @@
 import { check, checkDrift, engineFor } from '../../check/index.js'
+import { parseMajors } from '../../check/local.js'
 import type { CheckEvent, CheckResult, DriftResult, EngineTimings, MigrationCheck, RoundTripCheck } from '../../check/types.js'
+import type { VersionsResult } from '../../check/versions.js'
 import { formatMs } from '../../db/lock.js'
 import { ConfigError, EXIT } from '../../errors.js'
 import type { Context } from '../context.js'
@@ -22,11 +24,19 @@ class Interrupted extends Error {
  */
 export default async function checkCommand(ctx: Context): Promise<number> {
   const engine = ctx.str('engine')
-  if (engine !== undefined && engine !== 'embedded' && engine !== 'server') {
-    throw new ConfigError(`--engine must be embedded or server, got ${JSON.stringify(engine)}`, 'USAGE')
+  if (engine !== undefined && engine !== 'embedded' && engine !== 'server' && engine !== 'postgres') {
+    throw new ConfigError(`--engine must be embedded, server or postgres, got ${JSON.stringify(engine)}`, 'USAGE')
   }
   const drift = ctx.flags.drift === true
   if (drift && engine === 'embedded') throw new ConfigError('check --drift compares a live database: it cannot use --engine embedded', 'USAGE')
+  const pgVersionRaw = ctx.str('pg-version')
+  const pgVersions = pgVersionRaw === undefined ? [] : parseMajors(pgVersionRaw)
+  const pgBin = ctx.str('pg-bin')
+  const local = pgVersionRaw !== undefined || pgBin !== undefined
+  if (local && engine !== undefined && engine !== 'postgres') {
+    throw new ConfigError(`${pgBin !== undefined ? '--pg-bin' : '--pg-version'} runs check on a PostgreSQL it starts (--engine postgres), not --engine ${engine}`, 'USAGE')
+  }
+  if (drift && (local || engine === 'postgres')) throw new ConfigError('check --drift compares a live database: it cannot use --engine postgres, --pg-version or --pg-bin', 'USAGE')
   const target = ctx.target!
   const timeout = ctx.str('timeout')
   const wait = ctx.int('wait', '--wait')
@@ -45,7 +55,10 @@ export default async function checkCommand(ctx: Context): Promise<number> {
   // has nothing to clean up, and while PGlite runs a query the event loop
   // (and any handler) waits: there the default, immediate exit is better.
   const controller = new AbortController()
-  const server = drift || engineFor({ ...common, ...(engine ? { engine: engine as 'embedded' | 'server' } : {}) }) === 'server'
+  const chosen = { ...(engine ? { engine: engine as 'embedded' | 'server' | 'postgres' } : {}), ...(pgBin !== undefined ? { pgBin } : {}), cwd: ctx.cwd }
+  const kind = engineFor({ ...common, ...chosen, ...(pgVersions[0] !== undefined ? { pgVersion: pgVersions[0] } : {}) })
+  // A server engine drops its scratch database, the postgres engine stops its server and removes its directory.
+  const server = drift || kind !== 'embedded'
   const signals: NodeJS.Signals[] = server ? ['SIGINT', 'SIGTERM'] : []
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
@@ -64,9 +77,16 @@ export default async function checkCommand(ctx: Context): Promise<number> {
       printDrift(ctx, result)
       return result.ok ? EXIT.ok : EXIT.failure
     }
+    if (pgVersions.length > 1) {
+      const { checkVersions } = await import('../../check/versions.js')
+      const result = await checkVersions({ ...common, ...chosen, pgVersions, signal: controller.signal, onEvent })
+      printVersions(ctx, result)
+      return result.ok ? EXIT.ok : EXIT.failure
+    }
     const result = await check({
       ...common,
-      ...(engine ? { engine: engine as 'embedded' | 'server' } : {}),
+      ...chosen,
+      ...(pgVersions[0] !== undefined ? { pgVersion: pgVersions[0] } : {}),
       signal: controller.signal,
       onEvent,
     })
@@ -93,7 +113,9 @@ function progress(ctx: Context): (e: CheckEvent) => void {
         const where =
           e.engine === 'embedded'
             ? `the embedded engine (PostgreSQL ${e.serverVersion}, in-process; no server needed)`
-            : `a scratch database ${e.scratchDatabase} (PostgreSQL ${e.serverVersion}), dropped afterwards`
+            : e.engine === 'postgres'
+              ? `PostgreSQL ${e.serverVersion} started from ${e.source} in a temp data directory, removed afterwards`
+              : `a scratch database ${e.scratchDatabase} (PostgreSQL ${e.serverVersion}), dropped afterwards`
         out.log(`Checking on ${where}; started in ${formatMs(Math.round(e.timings.totalMs))}`)
         return
       }
@@ -170,6 +192,27 @@ function printCheck(ctx: Context, r: CheckResult): void {
   out.log(`Check ${r.complete ? 'failed' : 'incomplete'}: ${parts.join(', ')}`, 'error')
 }
 
+/** Each major's check as usual, then one line per migration whose outcome differs between majors. */
+function printVersions(ctx: Context, r: VersionsResult): void {
+  const { out } = ctx
+  if (out.json) {
+    out.jsonDocument(r)
+    return
+  }
+  for (const result of r.results) {
+    out.log(`PostgreSQL ${result.serverVersion}:`)
+    printCheck(ctx, result)
+  }
+  const versions = r.results.map((x) => x.serverVersion).join(', ')
+  if (r.differences.length === 0) {
+    out.log(`Same outcome on PostgreSQL ${versions}`, 'success')
+    return
+  }
+  out.log(`Outcomes differ between PostgreSQL ${versions} (${plural(r.differences.length, 'difference', 'differences')}):`, 'error')
+  for (const d of r.differences) out.log(`  ${d.message}`, 'error')
+  if (out.github) for (const d of r.differences) out.annotation('error', d.message)
+}
+
 function printDrift(ctx: Context, r: DriftResult): void {
   const { out } = ctx
   if (out.json) out.jsonDocument(r)
@@ -205,7 +248,8 @@ function annotate(ctx: Context, r: CheckResult): void {
   }
 }
 
-function engineTimings(engine: 'embedded' | 'server', t: EngineTimings): string {
+function engineTimings(engine: 'embedded' | 'server' | 'postgres', t: EngineTimings): string {
+  if (engine === 'postgres') return `engine ${ms(t.totalMs)} (initdb ${ms(t.initdbMs ?? 0)}, start ${ms(t.startMs ?? 0)}, create database ${ms(t.createMs ?? 0)})`
   if (engine === 'server') return `engine ${ms(t.totalMs)} (connect ${ms(t.connectMs ?? 0)}, create database ${ms(t.createMs ?? 0)})`
   const boot = t.dataDir === 'cache' ? 'start from cached data directory' : 'initdb'
   const cache = t.cacheWriteMs !== undefined ? `, cache write ${ms(t.cacheWriteMs)}` : ''
