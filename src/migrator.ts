@@ -33,7 +33,7 @@ import {
 import { ConfigError, MigrateError } from './errors.js'
 import { lint as lintTarget, type LintOptions, type LintResult } from './lint/index.js'
 import { assertUsable, readSource, scan } from './source/scan.js'
-import { slugify } from './source/name.js'
+import { slugify, versionWidth } from './source/name.js'
 import type {
   Finding,
   MigrateEvent,
@@ -412,7 +412,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
     const source = await load(false)
     const last = source.migrations.reduce((max, m) => Math.max(max, m.version), 0)
     const version = last + 1
-    const width = Math.max(3, ...source.migrations.map((m) => m.name.indexOf('_')))
+    // The directory's own width, as lint expects it (source/name.ts).
+    const width = versionWidth(source.migrations.map((m) => m.name.slice(0, m.name.indexOf('_'))))
     const stem = `${String(version).padStart(width, '0')}_${slug}`
     // Follow the directory's convention when every file uses the underscore form.
     const underscore = source.migrations.length > 0 && source.migrations.every((m) => m.up.file.endsWith('_up.sql'))

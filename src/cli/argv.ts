@@ -29,6 +29,8 @@ export const VALUE_FLAGS = new Set([
   'ddl-lock-timeout',
   'retries',
   'assume-applied',
+  'new-since',
+  'git-base',
 ])
 
 /** Go's flag package (strconv.ParseBool) accepts these for booleans: `-dry-run=false`. */

@@ -56,7 +56,10 @@ const COMMANDS: Record<string, { usage: string; handler: Handler; options: [stri
     usage: 'lint [...files]',
     handler: lazy(() => import('./commands/lint.js')),
     options: [
-      ['--assume-applied <version>', 'Migrations up to this version are in production: index and lock rules apply to their tables'],
+      ['--new-since <version>', 'Migrations after this version are the new batch: their tables are new for the batch (also --assume-applied)'],
+      ['--assume-applied <version>', 'The same: migrations up to this version are in production'],
+      ['--git-base <ref>', 'Files added since this git ref are the new batch'],
+      ['--against-db', 'Take the applied set from the configured database (implied by --database-url)'],
       ['--ddl-lock-timeout <duration>', 'up runs with this lock_timeout: files need no lock-timeout directive'],
     ],
   },

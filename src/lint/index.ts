@@ -82,8 +82,9 @@ export type LintTarget = { dir: string } | { files: string[]; cwd?: string }
 
 /**
  * Lints a migrations directory or a list of files. Never touches a
- * database. Throws only when the directory cannot be listed (or the parser
- * cannot load); bad files, names and SQL come back as findings.
+ * database. Throws only when the directory cannot be listed, the parser
+ * cannot load, or git fails for `gitBase` (ConfigError); bad files, names
+ * and SQL come back as findings.
  *
  * @example
  * const { ok, findings } = await lint({ dir: 'migrations' })
@@ -91,6 +92,13 @@ export type LintTarget = { dir: string } | { files: string[]; cwd?: string }
  */
 export async function lint(target: LintTarget, options: LintOptions = {}, fs: ScanFs = realFs): Promise<LintResult> {
   const input = 'dir' in target ? await collectDir(target.dir, fs) : await collectFiles(target.files, target.cwd ?? process.cwd(), fs)
+  if (options.gitBase !== undefined) {
+    // Git's paths are relative to the directory: as lint names the files in dir mode; base names in files mode.
+    const { addedSince } = await import('./batch.js')
+    const added = await addedSince(options.gitBase, 'dir' in target ? target.dir : (target.cwd ?? process.cwd()))
+    const names = 'dir' in target ? added : added.map((p) => p.slice(p.lastIndexOf('/') + 1))
+    options = { ...options, newFiles: [...(options.newFiles ?? []), ...names] }
+  }
   return lintInput(input, options)
 }
 

@@ -1,9 +1,10 @@
 /**
  * What the linter knows about the schema at a point in the migration
- * sequence, from the statements before it: which tables are new (created by
- * an earlier pending migration or earlier in the same file, so they hold no
- * production rows and no running code uses them), which table an index
- * belongs to, and which `col IS NOT NULL` checks are validated.
+ * sequence, from the statements before it: which tables are new (created
+ * earlier in the same migration, or by a migration of the batch not yet
+ * deployed, so they hold no production rows and no running code uses
+ * them), which table an index belongs to, the type of each column, and
+ * which `col IS NOT NULL` checks are validated.
  *
  * Every statement keeps the state it runs in, so the state must be cheap to
  * keep: facts live on one shared {@link Timeline}, each stamped with when
@@ -13,11 +14,29 @@
  * migrations taken as applied) write on a branch only they see.
  */
 import type { Node } from 'libpg-query'
-import { as, names, tableFromNames, tableOf, type TableName } from './ast.js'
+import type { TypeName } from 'libpg-query'
+import { as, intValue, names, tableFromNames, tableOf, type TableName } from './ast.js'
 
 interface CheckInfo {
   table: TableName
   column: string
+}
+
+/** A table some statement created: by which migration, and whether that migration is in the new batch. */
+interface TableInfo {
+  schema: string // '' when unqualified
+  unit: number
+  batch: boolean
+}
+
+/** A column's type as written: `varchar` with modifiers `[120]`, `numeric` `[10, 2]`, `text` `[]`. */
+export interface ColumnType {
+  /** Canonical lower-case name (`pg_catalog.` dropped, aliases resolved: `character varying` -> `varchar`). */
+  name: string
+  /** Integer modifiers; undefined when one is not a plain integer. */
+  mods: number[] | undefined
+  /** An array type (`text[]`). */
+  array: boolean
 }
 
 /** A fact, true from `from` on (on `branch` only, when set), until removed. */
@@ -68,19 +87,24 @@ export class Timeline {
   /** The last point in time; every change moves it on. */
   now = 0
   #branches = 0
-  readonly tables = new Facts<string>() // name -> schema ('' when unqualified)
+  readonly tables = new Facts<TableInfo>() // table name -> who created it
   readonly indexes = new Facts<TableName>() // index name -> table
   readonly checks = new Facts<CheckInfo>() // constraint name -> its `col IS NOT NULL` check
   readonly validNotNull = new Facts<true>() // `table\0column`
+  readonly columns = new Facts<ColumnType>() // `table\0column` -> its type
 
-  /** The state now, on the main line (what later files inherit). */
-  main(): Known {
-    return new Known(this, this.now, undefined)
+  /**
+   * The state now, on the main line (what later files inherit), for a
+   * statement of migration `unit`; `batch`: that migration is not yet
+   * deployed, so what it creates is new for later migrations too.
+   */
+  main(unit: number, batch: boolean): Known {
+    return new Known(this, this.now, undefined, unit, batch)
   }
 
-  /** The state now, on a new branch: what it learns stays on it. */
-  branch(): Known {
-    return new Known(this, this.now, ++this.#branches)
+  /** The same on a new branch: what it learns stays on it (a down file). */
+  branch(unit: number, batch: boolean): Known {
+    return new Known(this, this.now, ++this.#branches, unit, batch)
   }
 }
 
@@ -89,21 +113,31 @@ export class Known {
   readonly #tl: Timeline
   readonly #at: number
   readonly #branch: number | undefined
+  readonly #unit: number
+  readonly #batch: boolean
 
-  constructor(tl: Timeline, at: number, branch: number | undefined) {
+  constructor(tl: Timeline, at: number, branch: number | undefined, unit: number, batch: boolean) {
     this.#tl = tl
     this.#at = at
     this.#branch = branch
+    this.#unit = unit
+    this.#batch = batch
   }
 
   /**
-   * True when the table was created by the migrations before this point.
-   * An unqualified name on either side matches any schema (search_path
-   * decides at run time; guessing "existing" there would flag tables the
-   * file just created).
+   * True when the table is new: created earlier in this migration, or by a
+   * migration of the batch not yet deployed. A table an earlier, deployed
+   * migration created is an existing table with rows. An unqualified name
+   * on either side matches any schema (search_path decides at run time;
+   * guessing "existing" there would flag tables the file just created).
    */
   isNew(t: TableName): boolean {
-    return this.#tl.tables.get(t.name, this.#at, this.#branch).some((s) => sameSchema(t, s))
+    return this.#tl.tables.get(t.name, this.#at, this.#branch).some((e) => sameSchema(t, e.schema) && (e.batch || e.unit === this.#unit))
+  }
+
+  /** The type of `table.column` as the migrations before this point left it, when known. */
+  columnType(t: TableName, column: string): ColumnType | undefined {
+    return this.#tl.columns.get(`${t.name}\0${column}`, this.#at, this.#branch).pop()
   }
 
   /** The table of an index the migrations created, when known. */
@@ -133,17 +167,25 @@ export class Known {
     const index = as(node, 'IndexStmt')
     const alter = as(node, 'AlterTableStmt')
     if (created) {
-      tl.tables.add(created.name, created.schema ?? '', at, b)
+      tl.tables.add(created.name, { schema: created.schema ?? '', unit: this.#unit, batch: this.#batch }, at, b)
+      for (const [column, type] of createdColumns(node)) tl.columns.add(`${created.name}\0${column}`, type, at, b)
     } else if (drop && (drop.removeType === 'OBJECT_TABLE' || drop.removeType === 'OBJECT_MATVIEW')) {
       for (const o of drop.objects ?? []) {
         const t = tableFromNames(names(as(o, 'List')?.items))
-        tl.tables.remove(t.name, at, b, (s) => sameSchema(t, s))
+        tl.tables.remove(t.name, at, b, (e) => sameSchema(t, e.schema))
       }
     } else if (rename?.relation && rename.newname && (rename.renameType === 'OBJECT_TABLE' || rename.renameType === 'OBJECT_MATVIEW')) {
       const from = tableOf(rename.relation)
-      if (!this.isNew(from)) return this
-      tl.tables.remove(from.name, at, b, (s) => sameSchema(from, s))
-      tl.tables.add(rename.newname, from.schema ?? '', at, b)
+      const entries = tl.tables.get(from.name, this.#at, b).filter((e) => sameSchema(from, e.schema))
+      if (entries.length === 0) return this
+      tl.tables.remove(from.name, at, b, (e) => sameSchema(from, e.schema))
+      for (const e of entries) tl.tables.add(rename.newname, e, at, b)
+    } else if (rename?.relation && rename.newname && rename.renameType === 'OBJECT_COLUMN' && rename.subname) {
+      const t = tableOf(rename.relation)
+      const type = this.columnType(t, rename.subname)
+      if (!type) return this
+      tl.columns.remove(`${t.name}\0${rename.subname}`, at, b)
+      tl.columns.add(`${t.name}\0${rename.newname}`, type, at, b)
     } else if (rename?.relation && rename.newname && rename.renameType === 'OBJECT_INDEX') {
       const table = this.tableOfIndex(rename.relation.relname ?? '')
       if (!table) return this
@@ -153,13 +195,41 @@ export class Known {
       tl.indexes.remove(index.idxname, at, b)
       tl.indexes.add(index.idxname, tableOf(index.relation), at, b)
     } else if (alter?.relation) {
-      changed = this.#constraints(tableOf(alter.relation), alter.cmds ?? [], at)
+      const table = tableOf(alter.relation)
+      const columns = this.#columns(table, alter.cmds ?? [], at)
+      changed = this.#constraints(table, alter.cmds ?? [], at) || columns
     } else {
       changed = false
     }
     if (!changed) return this
     tl.now = at
-    return new Known(tl, at, b)
+    return new Known(tl, at, b, this.#unit, this.#batch)
+  }
+
+  /** Records the columns added, retyped and dropped; true when any was. */
+  #columns(table: TableName, cmds: Node[], at: number): boolean {
+    const tl = this.#tl
+    const b = this.#branch
+    let changed = false
+    for (const c of cmds) {
+      const cmd = as(c, 'AlterTableCmd')
+      const key = `${table.name}\0${cmd?.name ?? ''}`
+      if (cmd?.subtype === 'AT_AddColumn') {
+        const def = as(cmd.def, 'ColumnDef')
+        const type = def?.colname ? columnType(def.typeName) : undefined
+        if (!def?.colname || !type) continue
+        tl.columns.remove(`${table.name}\0${def.colname}`, at, b)
+        tl.columns.add(`${table.name}\0${def.colname}`, type, at, b)
+      } else if (cmd?.subtype === 'AT_AlterColumnType' && cmd.name) {
+        tl.columns.remove(key, at, b)
+        const type = columnType(as(cmd.def, 'ColumnDef')?.typeName)
+        if (type) tl.columns.add(key, type, at, b)
+      } else if (cmd?.subtype === 'AT_DropColumn' && cmd.name) {
+        tl.columns.remove(key, at, b)
+      } else continue
+      changed = true
+    }
+    return changed
   }
 
   /** Records `col IS NOT NULL` checks added and validated; true when any was. */
@@ -216,4 +286,42 @@ function notNullColumn(expr: Node | undefined): string | undefined {
   if (test?.nulltesttype !== 'IS_NOT_NULL') return undefined
   const fields = names(as(test.arg, 'ColumnRef')?.fields)
   return fields.length === 1 ? fields[0] : undefined
+}
+
+/** The columns a CREATE TABLE defines, with their types. */
+function createdColumns(node: Node): [string, ColumnType][] {
+  const out: [string, ColumnType][] = []
+  for (const elt of as(node, 'CreateStmt')?.tableElts ?? []) {
+    const def = as(elt, 'ColumnDef')
+    const type = columnType(def?.typeName)
+    if (def?.colname && type) out.push([def.colname, type])
+  }
+  return out
+}
+
+/** Aliases PostgreSQL's grammar does not already resolve. */
+const TYPE_ALIASES: Record<string, string> = {
+  'character varying': 'varchar',
+  character: 'bpchar',
+  char: 'bpchar',
+  decimal: 'numeric',
+  'bit varying': 'varbit',
+  timestamp: 'timestamp',
+  'timestamp without time zone': 'timestamp',
+  'timestamp with time zone': 'timestamptz',
+  'time without time zone': 'time',
+  'time with time zone': 'timetz',
+}
+
+/** A TypeName as the linter compares it, or undefined for a %TYPE reference. */
+export function columnType(t: TypeName | undefined): ColumnType | undefined {
+  if (!t?.names || t.pct_type) return undefined
+  const parts = names(t.names)
+  const raw = (parts[0] === 'pg_catalog' ? parts.slice(1) : parts).join('.').toLowerCase()
+  const mods = (t.typmods ?? []).map((m) => intValue(m))
+  return {
+    name: TYPE_ALIASES[raw] ?? raw,
+    mods: mods.every((m) => m !== undefined) ? (mods as number[]) : undefined,
+    array: (t.arrayBounds?.length ?? 0) > 0,
+  }
 }

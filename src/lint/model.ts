@@ -92,11 +92,33 @@ export function buildModel(sources: LintSource[], parse: ParseStatement, options
   // migration taken as applied creates does not (its own branch).
   const runOrder = [...files].sort((a, b) => version(a) - version(b) || upFirst(a) - upFirst(b) || order.get(a)! - order.get(b)!)
   const timeline = new Timeline()
+  const inBatch = newBatch(options)
+  // A migration (its up and down file) is one unit: what it creates is new
+  // within it. What a down file creates does not carry over (its own branch).
+  let loose = 0
   for (const f of runOrder) {
-    const applied = options.assumeApplied !== undefined && f.name !== undefined && f.name.version <= options.assumeApplied
-    readStatements(f, directionOf(f) === 'down' || applied ? timeline.branch() : timeline.main(), parse, options)
+    const unit = f.name?.version ?? -++loose
+    const batch = inBatch(f)
+    readStatements(f, directionOf(f) === 'down' ? timeline.branch(unit, batch) : timeline.main(unit, batch), parse, options)
   }
   return [...runOrder.filter((f) => directionOf(f) === 'up'), ...runOrder.filter((f) => directionOf(f) === 'down')]
+}
+
+/**
+ * Which files belong to the batch not yet deployed, whose tables are new
+ * for the later migrations of the batch too. Without any option, none: a
+ * table created by an earlier migration is an existing table with rows.
+ */
+function newBatch(options: LintOptions): (f: LintFile) => boolean {
+  const since = options.newSince ?? options.assumeApplied
+  const files = options.newFiles ? new Set(options.newFiles) : undefined
+  const applied = options.appliedVersions ? new Set(options.appliedVersions) : undefined
+  return (f) => {
+    if (files && (files.has(f.file) || files.has(f.base))) return true
+    if (!f.name) return false
+    if (since !== undefined && f.name.version > since) return true
+    return applied !== undefined && !applied.has(f.name.version)
+  }
 }
 
 function analyze(s: LintSource): LintFile {

@@ -43,12 +43,22 @@ export interface LintResult {
 /** How to lint. Every field is optional. */
 export interface LintOptions {
   /**
-   * Migrations up to this version are already applied in production: the
-   * tables they create are existing tables (index, lock and rewrite rules
-   * apply to them). By default every earlier migration of the set counts as
-   * pending, so its tables are new (see README "Lint rules").
+   * The batch not yet deployed: migrations after version V. A table that a
+   * migration of the batch creates is new (no rows, no readers) for the
+   * later migrations of the batch too. Without any of `newSince`,
+   * `assumeApplied`, `newFiles` or `appliedVersions`, only a table created
+   * in the same migration is new: one created by an earlier migration is an
+   * existing table with rows (see README "What counts as new").
    */
+  newSince?: number
+  /** The same as `newSince`: migrations up to V are applied in production (`--assume-applied V`). */
   assumeApplied?: number
+  /** Files of the batch not yet deployed (names as linted, or base names): what `--git-base REF` finds added since REF. */
+  newFiles?: string[]
+  /** A git ref: the files added since it (committed or not) are the new batch (`--git-base REF`); runs git. */
+  gitBase?: string
+  /** The versions a database has applied: every other migration is in the new batch (`lint --against-db`). */
+  appliedVersions?: number[]
   /**
    * The `lock_timeout` (ms) that `up --ddl-lock-timeout` will set: when
    * positive, files need no lock-timeout directive of their own.

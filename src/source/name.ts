@@ -45,14 +45,40 @@ export function parseName(file: string): ParsedName | null {
   }
 }
 
-/** Name conventions `lint` and `verify` warn about; empty when the name is conventional. */
-export function nameAdvice(p: ParsedName): string[] {
+/**
+ * The version width a directory's names follow (what `generate` writes and
+ * `lint` expects): the most common width of the zero-padded versions
+ * (`000042` says 6; ties go to the wider), 0 when no version is padded
+ * (`1_x`, `12_y`: no padding), 3 for an empty directory.
+ *
+ * @example versionWidth(['000001', '000002']) // 6
+ */
+export function versionWidth(digits: readonly string[]): number {
+  if (digits.length === 0) return 3
+  const counts = new Map<number, number>()
+  for (const d of digits) if (d.length > 1 && d.startsWith('0')) counts.set(d.length, (counts.get(d.length) ?? 0) + 1)
+  let best = 0
+  for (const [w, n] of counts) if (n > (counts.get(best) ?? 0) || (n === counts.get(best) && w > best)) best = w
+  return best
+}
+
+/**
+ * Name conventions `lint` warns about; empty when the name follows them.
+ * `width` is the directory's ({@link versionWidth}): a version is as wide
+ * as that, or wider without padding (1000 in a 3-digit directory). A
+ * description is a lowercase slug; dots are fine (`2.10.0_schema`, SPEC 3).
+ */
+export function nameAdvice(p: ParsedName, width = 3): string[] {
   const advice: string[] = []
-  if (p.digits.length !== 3 && !(p.digits.length > 3 && p.version > 999)) {
-    advice.push(`version "${p.digits}" is not 3 digits wide (convention: ${String(p.version).padStart(3, '0')})`)
+  const padded = p.digits.length > 1 && p.digits.startsWith('0')
+  const fits = width === 0 ? !padded : p.digits.length === width || (p.digits.length > width && !padded)
+  if (!fits) {
+    const want = width === 0 ? String(p.version) : String(p.version).padStart(width, '0')
+    const rule = width === 0 ? 'the directory does not pad versions' : `the directory uses ${width} digits`
+    advice.push(`version "${p.digits}" does not follow the directory's names (${rule}: ${want})`)
   }
-  if (!/^[a-z0-9_]+$/.test(p.description)) {
-    advice.push(`description "${p.description}" is not a lowercase slug (a-z, 0-9, _)`)
+  if (!/^[a-z0-9_.]+$/.test(p.description)) {
+    advice.push(`description "${p.description}" is not a lowercase slug (a-z, 0-9, _ and .)`)
   }
   return advice
 }

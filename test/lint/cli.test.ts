@@ -19,8 +19,8 @@ const advice = (id: string) => `  ${id}: ${RULES.find((r) => r.id === id)!.docs}
 const CLEAN = {
   '001_create_users.up.sql': '-- link-migrate:lock-timeout 5s\ncreate table users (id bigint primary key, email text);\n',
   '001_create_users.down.sql': 'drop table users;\n',
-  '002_index_users.up.sql': 'create index users_email_idx on users (email);\n',
-  '002_index_users.down.sql': 'drop index users_email_idx;\n',
+  '002_index_users.up.sql': 'create index concurrently if not exists users_email_idx on users (email);\n',
+  '002_index_users.down.sql': 'drop index concurrently if exists users_email_idx;\n',
 }
 
 const BAD = {
@@ -150,14 +150,14 @@ test('--format github: annotations (error, warning, notice) with paths from the 
   assert.is(n.code, 0)
 })
 
-test('files as arguments: no directory, no configuration, even a bad DB_PORT; the other files are the earlier migrations', async () => {
+test('files as arguments: no directory, no configuration, even a bad DB_PORT; the other files are the earlier migrations (here all not yet deployed)', async () => {
   const root = await project({
     '001_create_events.up.sql': '-- link-migrate:lock-timeout 5s\ncreate table events (id bigint, at timestamptz);\n',
     '002_index_events.up.sql': 'create index events_at_idx on events (at);\n',
     '003_index_users.up.sql': '-- link-migrate:lock-timeout 5s\ncreate index users_at_idx on users (at);\n',
   })
   const dir = 'svc/migrations'
-  const r = await runCli(['lint', `${dir}/002_index_events.up.sql`, `${dir}/001_create_events.up.sql`, `${dir}/003_index_users.up.sql`], {
+  const r = await runCli(['lint', '--new-since', '0', `${dir}/002_index_events.up.sql`, `${dir}/001_create_events.up.sql`, `${dir}/003_index_users.up.sql`], {
     cwd: root,
     env: { DB_PORT: 'abc', MIGRATE_DIR: '/does/not/exist' },
   })
@@ -202,28 +202,39 @@ test('a file that does not exist is a finding; --dir with files is a usage error
   )
 })
 
-test('--assume-applied: tables of applied migrations are existing tables', async () => {
+test('what counts as new: by default a table of an earlier migration exists; --new-since / --assume-applied name the new batch', async () => {
   const root = await project({
     '001_create_events.up.sql': '-- link-migrate:lock-timeout 5s\ncreate table events (id bigint, at timestamptz);\n',
     '001_create_events.down.sql': 'drop table events;\n',
     '002_index_events.up.sql': 'create index events_at_idx on events (at);\n',
-    '002_index_events.down.sql': 'drop index events_at_idx;\n',
+    '002_index_events.down.sql': '-- link-migrate:lock-timeout 5s\ndrop index events_at_idx;\n',
   })
-  const pending = await runCli(['lint', '--dir', 'svc/migrations'], { cwd: root })
-  assert.is(pending.code, 0)
-  const applied = await runCli(['lint', '--dir', 'svc/migrations', '--assume-applied', '1', '--ddl-lock-timeout', '5s'], { cwd: root })
+  const flagged = {
+    code: 1,
+    stdout: [
+      'svc/migrations/002_index_events.up.sql:1:1  error  index-without-concurrently  CREATE INDEX events_at_idx on events without CONCURRENTLY blocks writes to the table for the whole build',
+      advice('index-without-concurrently'),
+      '[svc-migrations] Lint: 1 error, 0 warnings, 0 notes in 4 files',
+      '',
+    ],
+  }
+  for (const extra of [[], ['--assume-applied', '1'], ['--new-since', '1']]) {
+    const r = await runCli(['lint', '--dir', 'svc/migrations', ...extra], { cwd: root })
+    assert.equal({ code: r.code, stdout: r.stdout.split('\n') }, flagged, extra.join(' ') || 'default')
+  }
+  // 001 and 002 are both not yet deployed: events has no rows.
+  for (const flag of ['--new-since', '--assume-applied']) {
+    const batch = await runCli(['lint', '--dir', 'svc/migrations', flag, '0'], { cwd: root })
+    assert.equal({ code: batch.code, stdout: batch.stdout }, { code: 0, stdout: '[svc-migrations] Lint: 0 errors, 0 warnings, 0 notes in 4 files\n' }, flag)
+  }
+  const both = await runCli(['lint', '--dir', 'svc/migrations', '--new-since', '0', '--assume-applied', '1'], { cwd: root })
   assert.equal(
-    { code: applied.code, stdout: applied.stdout.split('\n') },
-    {
-      code: 1,
-      stdout: [
-        'svc/migrations/002_index_events.up.sql:1:1  error  index-without-concurrently  CREATE INDEX events_at_idx on events without CONCURRENTLY blocks writes to the table for the whole build',
-        advice('index-without-concurrently'),
-        '[svc-migrations] Lint: 1 error, 0 warnings, 0 notes in 4 files',
-        '',
-      ],
-    },
+    { code: both.code, stdout: both.stdout, stderr: both.stderr },
+    { code: 2, stdout: '', stderr: '[svc-migrations] Error: --new-since 0 and --assume-applied 1 say different things; give one\n' },
   )
+  const bad = await runCli(['lint', '--dir', 'svc/migrations', '--new-since', 'abc'], { cwd: root })
+  assert.is(bad.code, 2)
+  assert.match(bad.stderr, /--new-since/)
 })
 
 test('--quiet: findings and the summary, no notes, no advice', async () => {
@@ -249,6 +260,9 @@ test('the legacy form and --help', async () => {
   const h = await runCli(['lint', '--help'])
   assert.is(h.code, 0)
   assert.match(h.stdout, /--assume-applied <version>/)
+  assert.match(h.stdout, /--new-since <version>/)
+  assert.match(h.stdout, /--git-base <ref>/)
+  assert.match(h.stdout, /--against-db/)
   assert.match(h.stdout, /1  an error-level finding/)
 })
 

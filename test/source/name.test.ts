@@ -1,7 +1,7 @@
 // Pure tests of src/source/name.ts: migration file names (SPEC 3).
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { MAX_VERSION, nameAdvice, parseName, slugify, type ParsedName } from '../../src/source/name.js'
+import { MAX_VERSION, nameAdvice, parseName, slugify, versionWidth, type ParsedName } from '../../src/source/name.js'
 
 /** The parse of `file`, which must be a migration file name. */
 function parsed(file: string): ParsedName {
@@ -176,27 +176,41 @@ parse('names that are not migration file names', () => {
 const advice = suite('name: nameAdvice')
 
 advice('conventional names get no advice', () => {
-  for (const name of ['001_create_users.up.sql', '042_add_index_down.sql', '999_x9.up.sql', '1000_a.up.sql', '20240131120000_init.up.sql']) {
-    assert.equal(nameAdvice(parsed(name)), [], `~> ${name}`)
+  for (const name of ['001_create_users.up.sql', '042_add_index_down.sql', '999_x9.up.sql', '1000_a.up.sql', '20240131120000_init.up.sql', '0130_2.10.0_schema.up.sql']) {
+    assert.equal(nameAdvice(parsed(name), name.startsWith('0130') ? 4 : 3), [], `~> ${name}`)
   }
+  assert.equal(nameAdvice(parsed('000042_x.up.sql'), 6), [], '~> the directory uses 6 digits')
+  assert.equal(nameAdvice(parsed('42_x.up.sql'), 0), [], '~> the directory does not pad')
 })
 
-advice('a version not 3 digits wide', () => {
-  assert.equal(nameAdvice(parsed('7_x.up.sql')), ['version "7" is not 3 digits wide (convention: 007)'])
-  assert.equal(nameAdvice(parsed('42_x.up.sql')), ['version "42" is not 3 digits wide (convention: 042)'])
-  assert.equal(nameAdvice(parsed('0007_x.up.sql')), ['version "0007" is not 3 digits wide (convention: 007)'])
+advice('a version not as wide as the directory', () => {
+  assert.equal(nameAdvice(parsed('7_x.up.sql')), ['version "7" does not follow the directory\'s names (the directory uses 3 digits: 007)'])
+  assert.equal(nameAdvice(parsed('42_x.up.sql')), ['version "42" does not follow the directory\'s names (the directory uses 3 digits: 042)'])
+  assert.equal(nameAdvice(parsed('0007_x.up.sql')), ['version "0007" does not follow the directory\'s names (the directory uses 3 digits: 007)'])
+  assert.equal(nameAdvice(parsed('042_x.up.sql'), 6), ['version "042" does not follow the directory\'s names (the directory uses 6 digits: 000042)'])
+  assert.equal(nameAdvice(parsed('007_x.up.sql'), 0), ['version "007" does not follow the directory\'s names (the directory does not pad versions: 7)'])
 })
 
-advice('a description that is not a lowercase slug', () => {
-  assert.equal(nameAdvice(parsed('001_AddUsers.up.sql')), ['description "AddUsers" is not a lowercase slug (a-z, 0-9, _)'])
-  assert.equal(nameAdvice(parsed('001_add-users_up.sql')), ['description "add-users" is not a lowercase slug (a-z, 0-9, _)'])
-  assert.equal(nameAdvice(parsed('001_add users.down.sql')), ['description "add users" is not a lowercase slug (a-z, 0-9, _)'])
+advice('versionWidth: the most common padded width, 0 without padding, 3 when empty', () => {
+  assert.is(versionWidth(['000001', '000002', '000010']), 6)
+  assert.is(versionWidth(['001', '042', '100', '1000', '42']), 3)
+  assert.is(versionWidth(['1', '2', '12']), 0)
+  assert.is(versionWidth(['20240131120000', '20240201090000']), 0)
+  assert.is(versionWidth(['01', '002']), 3, 'a tie goes to the wider')
+  assert.is(versionWidth([]), 3)
+})
+
+advice('a description that is not a lowercase slug (dots are fine)', () => {
+  assert.equal(nameAdvice(parsed('001_AddUsers.up.sql')), ['description "AddUsers" is not a lowercase slug (a-z, 0-9, _ and .)'])
+  assert.equal(nameAdvice(parsed('001_add-users_up.sql')), ['description "add-users" is not a lowercase slug (a-z, 0-9, _ and .)'])
+  assert.equal(nameAdvice(parsed('001_add users.down.sql')), ['description "add users" is not a lowercase slug (a-z, 0-9, _ and .)'])
+  assert.equal(nameAdvice(parsed('005_2.10.0_schema.up.sql')), [])
 })
 
 advice('both at once, in order: version, then description', () => {
-  assert.equal(nameAdvice(parsed('0130_2.10.0_schema.up.sql')), [
-    'version "0130" is not 3 digits wide (convention: 130)',
-    'description "2.10.0_schema" is not a lowercase slug (a-z, 0-9, _)',
+  assert.equal(nameAdvice(parsed('0130_2.10.0_Schema.up.sql')), [
+    'version "0130" does not follow the directory\'s names (the directory uses 3 digits: 130)',
+    'description "2.10.0_Schema" is not a lowercase slug (a-z, 0-9, _ and .)',
   ])
 })
 

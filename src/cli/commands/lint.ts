@@ -1,15 +1,20 @@
 import { isAbsolute, join, relative } from 'node:path'
 import kleur from 'kleur'
+import { resolveConnection } from '../../config/resolve.js'
 import { ConfigError, EXIT } from '../../errors.js'
 import { lint, type LintFinding, type LintOptions, type LintResult } from '../../lint/index.js'
+import { createMigrator } from '../../migrator.js'
 import type { Context } from '../context.js'
 import { parseDuration } from '../values.js'
 
 /**
  * `lint [files...]`: offline checks (SPEC 7), no database and no
  * configuration. Files given as arguments are linted as a set (the others
- * are their "earlier migrations"); else the migrations directory. Exit 1
- * when any finding is an error.
+ * are their "earlier migrations"); else the migrations directory. The new
+ * batch (whose tables are new) comes from --new-since / --assume-applied,
+ * --git-base, or the applied set of a database (--database-url,
+ * --against-db): the only case where lint connects. Exit 1 when any
+ * finding is an error.
  */
 export default async function lintCommand(ctx: Context, args: string[]): Promise<number> {
   const { out } = ctx
@@ -17,9 +22,19 @@ export default async function lintCommand(ctx: Context, args: string[]): Promise
     throw new ConfigError('lint takes either --dir or files, not both', 'USAGE')
   }
   const ddl = ctx.str('ddl-lock-timeout')
+  const newSince = ctx.int('new-since', '--new-since')
+  const assumeApplied = ctx.int('assume-applied', '--assume-applied')
+  if (newSince !== undefined && assumeApplied !== undefined && newSince !== assumeApplied) {
+    throw new ConfigError(`--new-since ${newSince} and --assume-applied ${assumeApplied} say different things; give one`, 'USAGE')
+  }
   const options: LintOptions = {
-    assumeApplied: ctx.int('assume-applied', '--assume-applied'),
+    newSince: newSince ?? assumeApplied,
+    gitBase: ctx.str('git-base'),
     ddlLockTimeout: ddl === undefined ? undefined : parseDuration('--ddl-lock-timeout', ddl),
+  }
+  if (ctx.str('database-url') !== undefined || ctx.flags.againstDb === true) {
+    if (args.length > 0) throw new ConfigError('lint --against-db reads the applied set of the migrations directory: give --dir, not files', 'USAGE')
+    options.appliedVersions = await appliedVersions(ctx)
   }
   const result = args.length > 0 ? await lint({ files: args, cwd: ctx.cwd }, options) : await ctx.migrator().lint(options)
 
@@ -53,6 +68,31 @@ export default async function lintCommand(ctx: Context, args: string[]): Promise
   }
   if (!out.json) out.log(summary(result), result.findings.length > 0 ? 'warn' : 'success')
   return result.ok ? EXIT.ok : EXIT.failure
+}
+
+/**
+ * The versions the configured database has applied for the service
+ * (`--database-url`, or `--against-db` with DATABASE_URL / DB_* / PG*):
+ * every other migration is the new batch. Reads only.
+ */
+async function appliedVersions(ctx: Context): Promise<number[]> {
+  const connection = resolveConnection({ databaseUrl: ctx.str('database-url'), env: ctx.env })
+  ctx.out.addSecret(connection.password)
+  const wait = ctx.int('wait', '--wait')
+  const migrator = createMigrator({
+    dir: ctx.target!.dir,
+    service: ctx.target!.service,
+    connection,
+    env: ctx.env,
+    trackingSchema: ctx.str('tracking-schema'),
+    ...(wait === undefined ? {} : { waitForDatabase: wait * 1000 }),
+  })
+  try {
+    const status = await migrator.status()
+    return status.migrations.filter((m) => m.state !== 'pending').map((m) => m.version)
+  } finally {
+    await migrator.close()
+  }
 }
 
 function paint(f: LintFinding): string {

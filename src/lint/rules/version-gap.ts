@@ -1,15 +1,15 @@
 /**
- * `version-gap`: a hole in the numbering (003 follows 001). Harmless to
- * the runner, but usually a deleted or renumbered migration, or a branch
+ * `version-gap`: a hole in the numbering (003 follows 001). A note, not a
+ * warning: harmless to the runner, but usually a deleted or renumbered migration, or a branch
  * that took a number and was never merged.
  */
 import { MAX_VERSION, parseName } from '../../source/name.js'
 import type { LintRule } from '../types.js'
 
-/** The `version-gap` rule (warning); documented in README.md#version-gap. */
+/** The `version-gap` rule (info); documented in README.md#version-gap. */
 export const versionGap: LintRule = {
   id: 'version-gap',
-  severity: 'warning',
+  severity: 'info',
   docs: 'Number migrations without holes; check that no migration was deleted or renumbered',
   check(ctx) {
     for (const dir of ctx.directories) {

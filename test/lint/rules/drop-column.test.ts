@@ -6,9 +6,10 @@ ruleTester('drop-column', {
   valid: [
     { sql: 'create table t (id int, a int);\nalter table t drop column a;', name: 'a table created earlier in the file' },
     {
-      name: 'a table created by an earlier migration of the directory',
+      name: 'a table created by an earlier migration of the new batch (--new-since 0)',
       files: { '001_create_t.up.sql': 'create table t (id int, a int);' },
       sql: 'alter table t drop column a;',
+      options: { newSince: 0 },
     },
     {
       name: 'a down file undoes its up file',
@@ -30,10 +31,9 @@ ruleTester('drop-column', {
       ],
     },
     {
-      name: '--assume-applied: the earlier migration is in production',
+      name: 'by default the earlier migration is in production',
       files: { '001_create_t.up.sql': 'create table t (id int, a int);' },
       sql: 'alter table t drop column a;',
-      options: { assumeApplied: 1 },
       findings: [{ line: 1, column: 15, message: msg('t.a') }],
     },
     {

@@ -6,7 +6,12 @@ ruleTester('drop-table', {
   valid: [
     { sql: 'create table staging (id int);\ninsert into staging select 1;\ndrop table staging;', name: 'a staging table of the same file' },
     { file: '001_create_users.down.sql', files: { '001_create_users.up.sql': 'create table users (id int)' }, sql: 'drop table users;', name: 'a down file' },
-    { files: { '001_create_tmp.up.sql': 'create table tmp (id int);' }, sql: 'drop table if exists tmp;', name: 'created by an earlier migration' },
+    {
+      files: { '001_create_tmp.up.sql': 'create table tmp (id int);' },
+      sql: 'drop table if exists tmp;',
+      options: { newFiles: ['001_create_tmp.up.sql', '002_change.up.sql'] },
+      name: 'created by an earlier migration of the new batch (--git-base)',
+    },
     { sql: 'drop view v;\ndrop index concurrently if exists i;', name: 'other objects' },
   ],
   invalid: [
