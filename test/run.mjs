@@ -9,7 +9,7 @@
 //  3. Runs every test/**/*.test.ts (optionally filtered by substrings given as
 //     arguments: `npm test -- scan`) in its own `node --import tsx` process,
 //     TEST_JOBS (default 2) at a time, each bounded by TEST_FILE_TIMEOUT
-//     seconds (default 600).
+//     seconds (default 600); a file whose tests finished gets TEST_EXIT_GRACE (45) seconds to exit.
 //  4. Prints `N passed, N failed[, N skipped]` as the very last line; exits 0
 //     only when nothing failed and at least one test passed.
 //
@@ -31,7 +31,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TEST_DIR = path.join(ROOT, 'test');
 
 const FILE_TIMEOUT_S = positiveNumber('TEST_FILE_TIMEOUT', 600);
-const EXIT_GRACE_S = positiveNumber('TEST_EXIT_GRACE', 15);
+const EXIT_GRACE_S = positiveNumber('TEST_EXIT_GRACE', 45);
 const JOBS = Math.max(1, Math.floor(positiveNumber('TEST_JOBS', 2)));
 const BUILD_TIMEOUT_S = 600;
 

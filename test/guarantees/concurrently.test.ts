@@ -17,21 +17,27 @@ import { lines, readable, runTimed, show, waitFor, WAITING, type TimedResult } f
 
 const test = suite('CREATE INDEX CONCURRENTLY with nine waiting runners and live writes')
 const it = readable(test)
-const S: { db?: FreshDatabase; writer?: postgres.Sql; stop?: () => void } = {}
+const S: { db?: FreshDatabase; writer?: postgres.Sql; gate?: postgres.Sql; stop?: () => void } = {}
+const GATE = 4_242_424
 
 test.before(async () => {
   S.db = await freshDatabase('concurrently')
   // 2000 rows and an index expression that takes 1 ms a row: the index build
-  // runs for seconds, long enough for the waiters to start and poll during it.
+  // runs for seconds once it may start. It starts behind a gate (a shared
+  // advisory lock the test holds exclusively until all nine waiters are seen
+  // waiting), so a slow machine cannot let the holder finish before a waiter
+  // had to wait: the test orders events, it does not race them.
   await S.db.sql.unsafe(`
     create table cic_items (id serial primary key, n int not null, note text);
     insert into cic_items (n, note) select g, md5(g::text) from generate_series(1, 2000) g;
-    create function lm_slow(i int) returns int language plpgsql immutable as $$ begin perform pg_sleep(0.001); return i; end $$;
+    create function lm_slow(i int) returns int language plpgsql immutable as $$
+      begin perform pg_advisory_xact_lock_shared(${GATE}); perform pg_sleep(0.001); return i; end $$;
   `)
 })
 test.after(async () => {
   S.stop?.()
   await S.writer?.end({ timeout: 5 }).catch(() => undefined)
+  await S.gate?.end({ timeout: 5 }).catch(() => undefined)
   await S.db?.drop()
   await closeAdmin()
 })
@@ -60,8 +66,12 @@ it('the holder finishes its CREATE INDEX CONCURRENTLY while 9 runners wait; all 
     }
   })()
 
+  // The gate: held on an idle session (no transaction, no snapshot) until the waiters wait.
+  S.gate = postgres(S.db!.url, { max: 1, onnotice: () => {}, connection: { application_name: 'lm-test-gate' } })
+  await S.gate`select pg_advisory_lock(${GATE})`
+
   const t0 = performance.now()
-  const holder = runTimed(args, { timeoutMs: 60_000 })
+  const holder = runTimed(args, { timeoutMs: 120_000 })
   const [k1, k2] = lockKeys.session('cic-svc')
   const cicSeenAt = await waitFor(
     'the holder to run CREATE INDEX CONCURRENTLY under the lock',
@@ -102,7 +112,28 @@ it('the holder finishes its CREATE INDEX CONCURRENTLY while 9 runners wait; all 
     }
   })()
 
-  const waiters = await Promise.all(Array.from({ length: 9 }, () => runTimed(args, { timeoutMs: 60_000 })))
+  // The gate opens once every waiter has said that it waits.
+  let saidWaiting = 0
+  const waiting = Promise.all(
+    Array.from({ length: 9 }, () => {
+      let said = false
+      let seen = ''
+      return runTimed(args, {
+        timeoutMs: 120_000,
+        onOutput: (chunk) => {
+          seen += chunk
+          if (!said && WAITING.test(seen)) {
+            said = true
+            saidWaiting++
+          }
+        },
+      })
+    }),
+  )
+  await waitFor('the nine waiters to say that they wait', async () => saidWaiting >= 9, 45_000)
+  await S.gate`select pg_advisory_unlock(${GATE})`
+  const gateOpenedAt = performance.now()
+  const waiters = await waiting
   const h: TimedResult = await holder
   sampling = false
   await sampler
@@ -127,7 +158,8 @@ it('the holder finishes its CREATE INDEX CONCURRENTLY while 9 runners wait; all 
   assert.equal(ours, [], `no link-migrate connection ever blocked the index build (blockers seen: ${JSON.stringify([...blockers])})`)
 
   const took = h.endedAt - h.startedAt
-  assert.ok(took < 45_000, `the holder finished in ${Math.round(took)} ms`)
+  const afterGate = h.endedAt - gateOpenedAt
+  assert.ok(afterGate < 45_000, `the holder finished ${Math.round(afterGate)} ms after the gate opened`)
   const duringBuild = writes.filter((t) => t > cicSeenAt && (!cicEndedAt || t < cicEndedAt)).length
   assert.ok(duringBuild >= 10, `rows were written while the index was built (${duringBuild})`)
 

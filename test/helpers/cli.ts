@@ -17,6 +17,8 @@ export interface CliOptions {
   input?: string;
   /** runCli only: SIGKILL after this many ms (default 60000) */
   timeoutMs?: number;
+  /** runCli only: sees stdout and stderr as they arrive (tests that wait for a line, not for a time) */
+  onOutput?: (chunk: string) => void;
 }
 
 export interface CliResult {
@@ -83,8 +85,14 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      opts.onOutput?.(d);
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      opts.onOutput?.(d);
+    });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
