@@ -38,6 +38,9 @@ export type ErrorCode =
   | 'OUT_OF_ORDER'
   | 'GENERATE_FAILED'
   | 'POOLER_UNSAFE'
+  | 'CONNECTION_STALLED'
+  | 'CONNECTION_LOST'
+  | 'LOCK_LOST'
   // integrity (exit 3)
   | 'INTEGRITY'
 

@@ -12,7 +12,10 @@ import { checkTarget, computeState, planDown, planUp, type DownOptions, type Sta
 import { eventLine } from './core/messages.js'
 import { concurrentIndexNames, prepareStep } from './core/prepare.js'
 import { runSteps } from './core/run.js'
-import { connect } from './db/connect.js'
+import { connect, targetOf } from './db/connect.js'
+import { bounded, STALL_MARGIN_MS } from './db/deadline.js'
+import { connectionLost } from './db/error.js'
+import { watchSteps } from './core/watch.js'
 import { invalidIndexes, runBookkeeping } from './db/execute.js'
 import { acquireServiceLock, type HeldLock } from './db/lock.js'
 import {
@@ -156,6 +159,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
   let sqlPromise: Promise<Sql> | undefined
   let trackingPromise: Promise<Tracking> | undefined
+  /** Connections of our own pool that closed (the lock's or the work's): counted to notice a lost lock. */
+  let closes = 0
   const db = (): Promise<Sql> =>
     (sqlPromise ??= options.sql
       ? Promise.resolve(options.sql)
@@ -164,10 +169,38 @@ export function createMigrator(options: MigratorOptions): Migrator {
           return connect(config, {
             waitMs: options.waitForDatabase,
             onWait: (reason, elapsedMs) => emit({ type: 'connect-wait', target: config.display, reason, elapsedMs }),
+            onClose: () => closes++,
           })
         }))
   const tables = async (): Promise<Tracking> =>
-    (trackingPromise ??= db().then(async (sql) => tracking(options.trackingSchema ?? (await resolveTrackingSchema(sql)))))
+    (trackingPromise ??= db().then(async (sql) => tracking(options.trackingSchema ?? (await net(sql, 'finding the bookkeeping tables', resolveTrackingSchema(sql))))))
+
+  // A silent network: every wait on the server is bounded on the client by
+  // the migration timeout plus a margin (db/deadline.ts); past it our pool is
+  // closed, so nothing keeps waiting on a socket that will never answer. A
+  // caller's pool is the caller's: only the wait ends.
+  const stallMs = timeoutMs + STALL_MARGIN_MS
+  const abort = (sql: Sql) => () => {
+    if (options.sql || sqlPromise === undefined) return
+    sqlPromise = undefined
+    void sql.end({ timeout: 0 }).catch(() => {})
+  }
+  const net = <T>(sql: Sql, doing: string, p: Promise<T>): Promise<T> => bounded(p, stallMs, { target: targetOf(sql), doing }, abort(sql))
+
+  /** Whether `step`'s version is recorded for the service, read on `conn`. */
+  const isRecorded = async (conn: Sql | ReservedSql, t: Tracking, step: PlanStep) =>
+    (await readApplied(conn, t, service, true)).rows.some((r) => Number(r.version) === step.version)
+
+  /** The same on a new connection, after the run's connection was lost (retried briefly: the server may be restarting). */
+  const isRecordedAfresh = async (sql: Sql, t: Tracking, step: PlanStep) => {
+    if (options.sql) return bounded(isRecorded(options.sql, t, step), STALL_MARGIN_MS, { target: targetOf(sql), doing: 'looking up the bookkeeping' })
+    const fresh = await connect(connectionConfig(), { max: 1, waitMs: STALL_MARGIN_MS })
+    try {
+      return await bounded(isRecorded(fresh, t, step), STALL_MARGIN_MS, { target: targetOf(fresh), doing: 'looking up the bookkeeping' })
+    } finally {
+      void fresh.end({ timeout: 0 }).catch(() => {})
+    }
+  }
 
   async function load(strict = true): Promise<Source> {
     const source = await scan(dir)
@@ -176,9 +209,12 @@ export function createMigrator(options: MigratorOptions): Migrator {
   }
 
   async function readState(sql: Sql | ReservedSql, t: Tracking, files: MigrationFile[]) {
-    const exist = await tablesState(sql, t)
-    const applied = await readApplied(sql, t, service, exist.records)
-    return { state: computeState(files, applied.rows), duplicates: applied.duplicates, exist }
+    const read = async () => {
+      const exist = await tablesState(sql, t)
+      const applied = await readApplied(sql, t, service, exist.records)
+      return { state: computeState(files, applied.rows), duplicates: applied.duplicates, exist }
+    }
+    return net(await db(), 'reading the bookkeeping tables', read())
   }
 
   /**
@@ -195,9 +231,11 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
   async function lockedOn<T>(sql: Sql, fn: (work: ReservedSql, t: Tracking, lock: HeldLock) => Promise<T>): Promise<T> {
     const t = await tables()
-    const lockConn = await sql.reserve()
+    const lockConn = await net(sql, 'opening the connection for the migration lock', sql.reserve())
     let work: ReservedSql | undefined
     let held: HeldLock | undefined
+    let workLost = false
+    let lockLost = false
     try {
       let waited = false
       // With a second connection for the work, the lock connection carries
@@ -207,6 +245,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       held = await acquireServiceLock(lockConn, service, {
         dedicated: max >= 2,
         timeoutMs: options.lockTimeout,
+        bound: (round) => net(sql, `waiting for the migration lock of service ${service}`, round),
         onWait: (holder) => {
           waited = true
           emit({ type: 'lock-wait', service, holder })
@@ -224,15 +263,42 @@ export function createMigrator(options: MigratorOptions): Migrator {
             'but files that run without a transaction are refused',
         })
       }
-      work = max >= 2 ? await sql.reserve() : lockConn
-      await ensureTables(work, t)
+      work = max >= 2 ? await net(sql, 'opening the connection for the migrations', sql.reserve()) : lockConn
+      await net(sql, 'creating the bookkeeping tables', ensureTables(work, t))
+      const closesBefore = closes
+      const lock = held
+      const conn = work
+      watching = watchSteps({
+        service,
+        target: targetOf(sql),
+        stallMs,
+        abort: abort(sql),
+        // Our own pool tells when one of its connections closes; the lock's
+        // own check covers a caller's pool and a lock released by a file.
+        lockHeld: async () => {
+          try {
+            if (closes === closesBefore) return await lock.alive()
+          } catch {}
+          lockLost = true
+          return false
+        },
+        recorded: (step) => isRecorded(conn, t, step),
+        recordedAfresh: (step) => isRecordedAfresh(sql, t, step),
+      })
       return await fn(work, t, held)
+    } catch (e) {
+      // postgres.js never answers (or crashes on) a connection the server
+      // closed that is handed back to the pool: never hand it back.
+      workLost = isLost(e)
+      throw e
     } finally {
-      if (work && work !== lockConn) work.release()
+      watching = undefined
+      if (work && work !== lockConn && !workLost) work.release()
       // A lock connection the server closed never answers the release (the
       // lock went with it): do not wait for it past a few seconds.
-      if (held) await withDeadline(held.release(), 5000).catch(() => {})
-      lockConn.release()
+      const gone = lockLost || (workLost && work === lockConn)
+      if (held && !gone) await withDeadline(held.release(), 5000).catch(() => {})
+      if (!gone) lockConn.release()
     }
   }
 
@@ -255,8 +321,12 @@ export function createMigrator(options: MigratorOptions): Migrator {
       forceNoTransaction: options.useTransactions === false,
     })
 
+  /** The watch of the run in progress (set by lockedOn). */
+  let watching: ReturnType<typeof watchSteps> | undefined
+
   const runContext = (work: ReservedSql, t: Tracking, lock: HeldLock) => ({
     lock,
+    watch: watching,
     conn: work,
     tracking: t,
     service,
@@ -547,6 +617,12 @@ function serialize<T>(pool: object, service: string, run: () => Promise<T>): Pro
     if (byService!.get(service) === tail) byService!.delete(service)
   })
   return result
+}
+
+/** The run's connection is gone (lost, or given up after a stall). */
+function isLost(e: unknown): boolean {
+  const code = (e as { code?: string })?.code
+  return connectionLost(e) || code === 'CONNECTION_LOST' || code === 'CONNECTION_STALLED'
 }
 
 /** Rejects when `promise` has not settled within `ms`. */

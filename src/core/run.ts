@@ -24,6 +24,8 @@ export interface RunContext {
   /** `--retries`: how often to retry a migration that failed on lock_timeout. */
   retries?: number
   emit: (e: MigrateEvent) => void
+  /** Wraps each migration (lock check, client-side bound, lost connection: core/watch.ts). */
+  watch?: (step: PlanStep, run: () => Promise<'done' | 'skipped'>) => Promise<'done' | 'skipped'>
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>
 }
@@ -39,7 +41,8 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
     const started = performance.now()
     let outcome: 'done' | 'skipped'
     try {
-      outcome = await withRetries(ctx, step, () => runStep(ctx, step))
+      const run = () => runStep(ctx, step)
+      outcome = await withRetries(ctx, step, ctx.watch ? () => ctx.watch!(step, run) : run)
     } catch (e) {
       const err = isMigrateError(e) ? e : new MigrateError('MIGRATION_FAILED', `${step.file}: ${(e as Error).message}`, { cause: e })
       err.completed = completed

@@ -2,10 +2,21 @@
  * Opening a postgres.js instance from a resolved ConnectionConfig, proving it
  * with a real login and `select 1`, and `--wait` (retrying that login until
  * the server accepts it: the replacement for `nc -z postgres 5432`).
+ *
+ * Every try is bounded by connect_timeout (`?connect_timeout=`,
+ * PGCONNECT_TIMEOUT; default 10 s, 0 = no limit), and `--wait N` never waits
+ * past N, even for a server that accepts TCP connections and then says nothing.
  */
 import postgres, { type Sql } from 'postgres'
 import { type ConnectionConfig, toPostgresOptions } from '../config/resolve.js'
 import { ConnectError } from '../errors.js'
+import { bounded } from './deadline.js'
+
+/** Seconds to wait for one connection when nothing configures connect_timeout. */
+export const DEFAULT_CONNECT_TIMEOUT_S = 10
+
+/** Seconds of idle time before the first TCP keepalive probe on every connection. */
+export const KEEPALIVE_S = 10
 
 export interface ConnectOptions {
   /** Retry the login for this long; 0/undefined tries once. */
@@ -14,15 +25,51 @@ export interface ConnectOptions {
   onWait?: (reason: string, elapsedMs: number) => void
   /** Connections in the pool: one for the lock, one for the work. */
   max?: number
+  /** Told when a connection of the returned pool closes (server restart, pg_terminate_backend, network). */
+  onClose?: () => void
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>
 }
 
+/** connect_timeout in ms as configured (0: no limit). */
+export function connectTimeoutMs(config: ConnectionConfig): number {
+  return (config.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S) * 1000
+}
+
 /** Opens and proves a connection. Throws ConnectError naming host, port, database, user and the server's reason. */
 export async function connect(config: ConnectionConfig, opts: ConnectOptions = {}): Promise<Sql> {
-  const sql = postgres({
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
+  const limitMs = connectTimeoutMs(config)
+  const started = Date.now()
+  for (;;) {
+    // A fresh pool per try: one whose try was cut short may still be waiting on a dead socket.
+    let proven = false
+    const sql = open(config, opts.max ?? 2, () => proven && opts.onClose?.())
+    const left = opts.waitMs ? Math.max(opts.waitMs - (Date.now() - started), 1) : undefined
+    // The try ends at connect_timeout or when --wait runs out, whichever comes first.
+    const tryMs = left === undefined ? limitMs : limitMs ? Math.min(limitMs, left) : left
+    try {
+      await bounded(sql`select 1`, tryMs, { target: describeTarget(config), doing: 'connecting' }, () => void sql.end({ timeout: 0 }))
+      proven = true
+      return sql
+    } catch (e) {
+      void sql.end({ timeout: 0 }).catch(() => {})
+      const reason = connectReason(e, config)
+      const elapsed = Date.now() - started
+      if (!opts.waitMs || elapsed >= opts.waitMs - 1) {
+        const waited = opts.waitMs ? ` (waited ${Math.round(elapsed / 1000)}s)` : ''
+        throw new ConnectError(`cannot connect to ${describeTarget(config)}: ${reason}${waited}`, e)
+      }
+      opts.onWait?.(reason, elapsed)
+      await sleep(Math.min(1000, Math.max(opts.waitMs - elapsed, 0)))
+    }
+  }
+}
+
+function open(config: ConnectionConfig, max: number, onclose: () => void): Sql {
+  return postgres({
     ...toPostgresOptions(config),
-    max: opts.max ?? 2,
+    max,
     // Unnamed statements only: PgBouncer in transaction mode cannot keep named
     // prepared statements across transactions, and we send few, cheap queries.
     prepare: false,
@@ -30,28 +77,21 @@ export async function connect(config: ConnectionConfig, opts: ConnectOptions = {
     // postgres.js 3.4.9's reserve() never resolves on a fresh connection
     // (its ReadyForQuery path returns before handing the connection over).
     onnotice: () => {},
-    connect_timeout: 10,
+    // 0 = no limit, as in libpq (postgres.js: no timer); the try is bounded above as well.
+    connect_timeout: config.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S,
+    keep_alive: KEEPALIVE_S,
     idle_timeout: 0,
     max_lifetime: null,
+    onclose,
   } as unknown as postgres.Options<{}>)
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
-  const started = Date.now()
-  for (;;) {
-    try {
-      await sql`select 1`
-      return sql
-    } catch (e) {
-      const reason = connectReason(e, config)
-      const elapsed = Date.now() - started
-      if (!opts.waitMs || elapsed >= opts.waitMs) {
-        await sql.end({ timeout: 0 }).catch(() => {})
-        const waited = opts.waitMs ? ` (waited ${Math.round(elapsed / 1000)}s)` : ''
-        throw new ConnectError(`cannot connect to ${describeTarget(config)}: ${reason}${waited}`, e)
-      }
-      opts.onWait?.(reason, elapsed)
-      await sleep(Math.min(1000, opts.waitMs - elapsed))
-    }
-  }
+}
+
+/** `host:port` (or the socket directory) of a postgres.js instance, ours or a caller's. */
+export function targetOf(sql: Sql): string {
+  const o = (sql as unknown as { options?: { host?: string[]; port?: number[]; path?: string } }).options
+  if (o?.path) return o.path
+  const host = o?.host?.[0] ?? 'localhost'
+  return `${host.includes(':') ? `[${host}]` : host}:${o?.port?.[0] ?? 5432}`
 }
 
 /** `database "linkdb" on 127.0.0.1:5432 as user "linkuser"`; never the password. */
@@ -74,7 +114,8 @@ export function connectReason(e: unknown, c: ConnectionConfig): string {
     case 'ENOENT':
       return `no server socket in ${c.host}`
     case 'CONNECT_TIMEOUT':
-      return 'timed out while connecting'
+    case 'CONNECTION_STALLED':
+      return `the server did not answer (connect_timeout ${c.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S}s)`
     case 'ETIMEDOUT':
       return 'connection timed out'
     case 'ECONNRESET':

@@ -52,6 +52,13 @@ export interface HeldLock {
   pooled: boolean
   /** Re-checks that the lock is still held where it was taken (false when it is not). */
   verify(): Promise<boolean>
+  /**
+   * Whether the run may go on: the lock is still held (verify), or there is
+   * no session lock to lose (a pooled shared connection, where each
+   * migration's guard alone keeps exactly-once). Throws when the lock's
+   * connection is gone.
+   */
+  alive(): Promise<boolean>
   release(): Promise<void>
 }
 
@@ -68,6 +75,8 @@ export interface LockOptions {
    * more. Default false (session-level lock).
    */
   dedicated?: boolean
+  /** Bounds each round trip of the wait (a silent network must not hang it: db/deadline.ts). */
+  bound?: <T>(round: Promise<T>) => Promise<T>
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>
 }
@@ -84,23 +93,24 @@ export async function acquireServiceLock(conn: ReservedSql | Sql, service: strin
   const [k1, k2] = lockKeys.session(service)
   const marker = `link-migrate ${service}`.slice(0, 63)
   const attempt = opts.dedicated ? pinnedAttempt : sessionAttempt
+  const bound = opts.bound ?? (<T>(p: Promise<T>) => p)
   const sleep = opts.sleep ?? defaultSleep
   const started = Date.now()
   const seen = { pooled: false }
   let nextReport = 0
   let pause = 50
   for (;;) {
-    const got = await attempt(conn, k1, k2, marker, seen)
-    if (got) return { ...got, waitedMs: Date.now() - started }
+    const got = await bound(attempt(conn, k1, k2, marker, seen))
+    if (got) return { alive: () => got.verify(), ...got, waitedMs: Date.now() - started }
     const elapsed = Date.now() - started
     if (opts.timeoutMs !== undefined && elapsed >= opts.timeoutMs) {
-      const holder = await lockHolder(conn, service)
+      const holder = await bound(lockHolder(conn, service))
       throw new LockError(
         `could not take the migration lock of service ${service} within ${formatMs(opts.timeoutMs)}: ${describeHolder(holder)}`,
       )
     }
     if (opts.onWait && elapsed >= nextReport) {
-      opts.onWait(await lockHolder(conn, service))
+      opts.onWait(await bound(lockHolder(conn, service)))
       nextReport = elapsed + (opts.reportEveryMs ?? 10_000)
     }
     const left = opts.timeoutMs === undefined ? pause : Math.min(pause, Math.max(opts.timeoutMs - elapsed, 1))
@@ -115,7 +125,7 @@ type Attempt = (
   k2: number,
   marker: string,
   seen: { pooled: boolean },
-) => Promise<Omit<HeldLock, 'waitedMs'> | null>
+) => Promise<Omit<HeldLock, 'waitedMs' | 'alive'> | null>
 
 /**
  * One try on a dedicated connection: a probe value is set on the session by
@@ -203,13 +213,14 @@ const sessionAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
                 else false end as ok`
   if (row!.ok === null) {
     seen.pooled = true
-    return { pooled: true, verify: async () => false, release: async () => {} }
+    return { pooled: true, verify: async () => false, alive: async () => true, release: async () => {} } as Omit<HeldLock, 'waitedMs'>
   }
   if (!row!.ok) return null
   const verify = async () => {
     const [r] = await conn<{ ok: boolean }[]>`
       select coalesce(current_setting('link_migrate.lock_token', true), '') = ${token}
-             and pg_backend_pid() = ${row!.pid} as ok`
+             and pg_backend_pid() = ${row!.pid}
+             and ${conn.unsafe(heldHere(k1, k2))} as ok`
     return Boolean(r?.ok)
   }
   return {

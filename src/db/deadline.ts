@@ -1,0 +1,54 @@
+/**
+ * Client-side bounds on waiting for the server. A network that goes silent
+ * (packets dropped, not refused) leaves a socket open that never answers:
+ * neither PostgreSQL's statement_timeout nor a cancel request (which needs
+ * the same network) ends that wait, so every wait link-migrate makes on the
+ * network is raced against a timer here.
+ */
+import { MigrateError } from '../errors.js'
+import { formatMs } from './lock.js'
+
+/**
+ * How long past `--timeout` a migration (or any statement link-migrate
+ * sends) may go without an answer before the connection is given up: time
+ * for the cancel sent at `--timeout` to come back as an error.
+ */
+export const STALL_MARGIN_MS = 10_000
+
+/** The network or the server stopped answering; the connection was given up. */
+export class StalledError extends MigrateError {
+  constructor(message: string) {
+    super('CONNECTION_STALLED', message)
+    this.name = 'StalledError'
+  }
+}
+
+/**
+ * `promise`, or a StalledError when it has not settled within `ms`:
+ * `no answer from db:5432 within 12s while running 002_x.up.sql`. `onStall`
+ * runs first (to close the connection, so nothing keeps waiting on it).
+ * `ms` undefined or 0: no bound.
+ */
+export async function bounded<T>(
+  promise: Promise<T>,
+  ms: number | undefined,
+  what: { target: string; doing: string },
+  onStall?: (e: StalledError) => void,
+): Promise<T> {
+  if (!ms) return promise
+  let timer: NodeJS.Timeout | undefined
+  const stall = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const e = new StalledError(`no answer from ${what.target} within ${formatMs(ms)} while ${what.doing}`)
+      onStall?.(e)
+      reject(e)
+    }, ms)
+  })
+  try {
+    return await Promise.race([promise, stall])
+  } finally {
+    clearTimeout(timer)
+    // The raced promise may still reject later (its connection closed): not unhandled.
+    promise.catch(() => {})
+  }
+}
