@@ -296,7 +296,10 @@ export function createMigrator(options: MigratorOptions): Migrator {
       if (work && work !== lockConn && !workLost) work.release()
       // A lock connection the server closed never answers the release (the
       // lock went with it): do not wait for it past a few seconds.
-      const gone = lockLost || (workLost && work === lockConn)
+      // Our own pool after a loss: end it instead (the lock goes with its
+      // connection); sending on a closed one would crash postgres.js.
+      if (!options.sql && (workLost || lockLost)) abort(sql)()
+      const gone = lockLost || workLost && (work === lockConn || !options.sql)
       if (held && !gone) await withDeadline(held.release(), 5000).catch(() => {})
       if (!gone) lockConn.release()
     }

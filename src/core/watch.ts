@@ -83,7 +83,12 @@ async function lostDuring(o: WatchOptions, step: PlanStep, e: unknown): Promise<
 }
 
 function reason(e: unknown): string {
+  // A QueryError wrapping a network error: the network error says it.
+  while (isMigrateError(e) && e.cause !== undefined && !(e instanceof StalledError)) e = e.cause
   if (isMigrateError(e)) return e.message
   const err = e as { code?: string; message?: string }
+  // postgres.js's own codes read as `write CONNECTION_CLOSED host:port`.
+  if (err?.code === 'CONNECTION_CLOSED' || err?.code === 'ECONNRESET') return 'the server closed it'
+  if (err?.code === 'CONNECTION_DESTROYED' || err?.code === 'CONNECTION_ENDED') return 'it was closed'
   return err?.message ?? String(e)
 }

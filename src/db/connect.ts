@@ -41,6 +41,7 @@ export async function connect(config: ConnectionConfig, opts: ConnectOptions = {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
   const limitMs = connectTimeoutMs(config)
   const started = Date.now()
+  let lastReason: string | undefined
   for (;;) {
     // A fresh pool per try: one whose try was cut short may still be waiting on a dead socket.
     let proven = false
@@ -54,7 +55,10 @@ export async function connect(config: ConnectionConfig, opts: ConnectOptions = {
       return sql
     } catch (e) {
       void sql.end({ timeout: 0 }).catch(() => {})
-      const reason = connectReason(e, config)
+      // A try cut short by the end of --wait says less than the try before it.
+      const cut = (e as { code?: string }).code === 'CONNECTION_STALLED' && tryMs !== limitMs
+      const reason = cut && lastReason ? lastReason : connectReason(e, config)
+      lastReason = reason
       const elapsed = Date.now() - started
       if (!opts.waitMs || elapsed >= opts.waitMs - 1) {
         const waited = opts.waitMs ? ` (waited ${Math.round(elapsed / 1000)}s)` : ''
