@@ -30,7 +30,7 @@ export type {
   ObjectKind,
   AttributeValue,
 } from './check/index.js'
-export type { Migrator, MigratorOptions, RunOptions, MarkOptions, MarkResult, GenerateResult } from './migrator.js'
+export type { Migrator, MigratorOptions, RunOptions, MarkOptions, MarkResult, RepairResult, GenerateResult } from './migrator.js'
 export type { DownOptions, UpOptions } from './core/plan.js'
 export { eventLine } from './core/messages.js'
 export { resolveConnection, redactUrl, type ConnectionConfig } from './config/resolve.js'

@@ -91,12 +91,23 @@ export interface RunOptions extends UpOptions {
 export interface MarkOptions {
   /** Remove the record instead of adding it. */
   pending?: boolean
+  /** Say what would be recorded; take no lock, write nothing. */
+  dryRun?: boolean
 }
 
 export interface MarkResult {
   service: string
+  /** Nothing was written: `marked` and `currentVersion` are what would be. */
+  dryRun: boolean
   marked: { version: number; name: string; state: 'applied' | 'pending' }[]
   currentVersion: number
+}
+
+export interface RepairResult {
+  service: string
+  /** Nothing was written: `repaired` is what would be. */
+  dryRun: boolean
+  repaired: { version: number; name: string; from: string; to: string }[]
 }
 
 export interface GenerateResult {
@@ -123,10 +134,11 @@ export interface Migrator {
   generate(description: string): Promise<GenerateResult>
   mark(version: number, opts?: MarkOptions): Promise<MarkResult>
   /** Record every version up to `to` as applied (adopting a database another tool migrated). */
-  markTo(to: number): Promise<MarkResult>
+  markTo(to: number, opts?: { dryRun?: boolean }): Promise<MarkResult>
   /** Read the version from golang-migrate's `schema_migrations` and mark up to it. Refuses a dirty one. */
-  markFromGolangMigrate(): Promise<MarkResult>
-  repair(): Promise<{ service: string; repaired: { version: number; name: string; from: string; to: string }[] }>
+  markFromGolangMigrate(opts?: { dryRun?: boolean }): Promise<MarkResult>
+  /** Accept the files' current checksums (`dryRun`: only say which would change). */
+  repair(opts?: { dryRun?: boolean }): Promise<RepairResult>
   /** Ends the connection the migrator opened (not a caller's `sql`). */
   close(): Promise<void>
 }
@@ -502,37 +514,49 @@ export function createMigrator(options: MigratorOptions): Migrator {
     return { version, up: upPath, down: downPath }
   }
 
-  async function markVersions(versions: number[], pending: boolean): Promise<MarkResult> {
+  /**
+   * Records (or removes) versions. With `dryRun`: no lock, no write, not
+   * even the bookkeeping tables; the result says what would be recorded.
+   */
+  async function markVersions(versions: number[], pending: boolean, dryRun: boolean): Promise<MarkResult> {
     const source = await load()
     const byVersion = new Map(source.migrations.map((m) => [m.version, m]))
-    return locked(async (work, t) => {
-      const { state } = await readState(work, t, source.migrations)
+    const apply = async (conn: Sql | ReservedSql, t: Tracking, write: boolean): Promise<MarkResult> => {
+      const { state } = await readState(conn, t, source.migrations)
       const applied = new Set(state.entries.filter((e) => e.state !== 'pending').map((e) => e.version))
       const marked: MarkResult['marked'] = []
       for (const v of versions) {
         if (pending) {
           if (!applied.has(v)) continue
-          await runBookkeeping(work, '', recordDownSql(t, service, v))
+          if (write) await runBookkeeping(conn as ReservedSql, '', recordDownSql(t, service, v))
           marked.push({ version: v, name: state.entries.find((e) => e.version === v)!.name, state: 'pending' })
         } else {
           const f = byVersion.get(v)
           if (!f) throw new ConfigError(`no migration file has version ${v} in ${dir}`, 'TARGET_INVALID')
           if (applied.has(v)) continue
-          const outcome = await runBookkeeping(work, guardSql(t, service, v, 'up'), recordUpSql(t, service, f))
+          const outcome = write ? await runBookkeeping(conn as ReservedSql, guardSql(t, service, v, 'up'), recordUpSql(t, service, f)) : 'done'
           if (outcome === 'done') marked.push({ version: v, name: f.name, state: 'applied' })
         }
       }
-      const after = await readState(work, t, source.migrations)
-      return { service, marked, currentVersion: after.state.currentVersion }
-    })
+      if (!write) {
+        // What the version would be: the highest applied one after the change.
+        const after = new Set(applied)
+        for (const m of marked) m.state === 'applied' ? after.add(m.version) : after.delete(m.version)
+        return { service, dryRun: true, marked, currentVersion: Math.max(0, ...after) }
+      }
+      const after = await readState(conn, t, source.migrations)
+      return { service, dryRun: false, marked, currentVersion: after.state.currentVersion }
+    }
+    if (dryRun) return apply(await db(), await tables(), false)
+    return locked((work, t) => apply(work, t, true))
   }
 
-  async function markTo(to: number): Promise<MarkResult> {
+  async function markTo(to: number, opts: { dryRun?: boolean } = {}): Promise<MarkResult> {
     const source = await load()
-    return markVersions(source.migrations.filter((m) => m.version <= to).map((m) => m.version), false)
+    return markVersions(source.migrations.filter((m) => m.version <= to).map((m) => m.version), false, opts.dryRun ?? options.dryRun ?? false)
   }
 
-  async function markFromGolangMigrate(): Promise<MarkResult> {
+  async function markFromGolangMigrate(opts: { dryRun?: boolean } = {}): Promise<MarkResult> {
     const sql = await db()
     const gm = await readGolangMigrate(sql)
     if (!gm) throw new MigrateError('QUERY_FAILED', 'no golang-migrate table schema_migrations in this database')
@@ -543,20 +567,24 @@ export function createMigrator(options: MigratorOptions): Migrator {
         { exitCode: 3 },
       )
     }
-    return markTo(gm.version)
+    return markTo(gm.version, opts)
   }
 
-  async function repair() {
+  /** Accepts the files' current checksums; with `dryRun` only lists what would change. */
+  async function repair(opts: { dryRun?: boolean } = {}) {
     const source = await load()
-    return locked(async (work, t) => {
-      const { state } = await readState(work, t, source.migrations)
+    const dryRun = opts.dryRun ?? options.dryRun ?? false
+    const apply = async (conn: Sql | ReservedSql, t: Tracking, write: boolean) => {
+      const { state } = await readState(conn, t, source.migrations)
       const repaired = []
       for (const e of state.modified) {
-        await runBookkeeping(work, '', repairSql(t, service, e.version, e.fileChecksum!))
+        if (write) await runBookkeeping(conn as ReservedSql, '', repairSql(t, service, e.version, e.fileChecksum!))
         repaired.push({ version: e.version, name: e.name, from: e.checksum, to: e.fileChecksum! })
       }
-      return { service, repaired }
-    })
+      return { service, dryRun: !write, repaired }
+    }
+    if (dryRun) return apply(await db(), await tables(), false)
+    return locked((work, t) => apply(work, t, true))
   }
 
   return {
@@ -569,7 +597,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
     verify,
     lint: (opts = {}) => lintTarget({ dir }, { useTransactions: options.useTransactions, ...opts }),
     generate,
-    mark: (version, opts = {}) => markVersions([version], opts.pending ?? false),
+    mark: (version, opts = {}) => markVersions([version], opts.pending ?? false, opts.dryRun ?? options.dryRun ?? false),
     markTo,
     markFromGolangMigrate,
     repair,

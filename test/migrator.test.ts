@@ -318,15 +318,29 @@ lib('generate() creates the next pair and returns its paths', async () => {
 })
 
 lib('mark(), mark({ pending }) and markTo() change only the records', async () => {
+  const before = await versionRow(L.db!, 'lib-svc')
+  assert.equal(await L.m!.markTo(3, { dryRun: true }), {
+    service: 'lib-svc',
+    dryRun: true,
+    marked: [
+      { version: 1, name: '001_create_widgets', state: 'applied' },
+      { version: 2, name: '002_seed_widgets', state: 'applied' },
+      { version: 3, name: '003_add_color', state: 'applied' },
+    ],
+    currentVersion: 3,
+  })
+  assert.equal(await versionRow(L.db!, 'lib-svc'), before, 'a dry run writes nothing')
   assert.equal(await L.m!.mark(1), {
     service: 'lib-svc',
+    dryRun: false,
     marked: [{ version: 1, name: '001_create_widgets', state: 'applied' }],
     currentVersion: 1,
   })
   assert.is(await tableExists(L.db!, 'widgets'), false, 'mark runs nothing')
-  assert.equal(await L.m!.mark(1), { service: 'lib-svc', marked: [], currentVersion: 1 })
+  assert.equal(await L.m!.mark(1), { service: 'lib-svc', dryRun: false, marked: [], currentVersion: 1 })
   assert.equal(await L.m!.markTo(3), {
     service: 'lib-svc',
+    dryRun: false,
     marked: [
       { version: 2, name: '002_seed_widgets', state: 'applied' },
       { version: 3, name: '003_add_color', state: 'applied' },
@@ -335,12 +349,14 @@ lib('mark(), mark({ pending }) and markTo() change only the records', async () =
   })
   assert.equal(await L.m!.mark(3, { pending: true }), {
     service: 'lib-svc',
+    dryRun: false,
     marked: [{ version: 3, name: '003_add_color', state: 'pending' }],
     currentVersion: 2,
   })
   assert.equal(await versionRow(L.db!, 'lib-svc'), [{ version: 2, description: '002_seed_widgets' }])
   assert.equal(await L.m!.markTo(4), {
     service: 'lib-svc',
+    dryRun: false,
     marked: [
       { version: 3, name: '003_add_color', state: 'applied' },
       { version: 4, name: '004_add_gadgets_table', state: 'applied' },
@@ -392,11 +408,17 @@ lib('an edited applied file: status and verify report it, up warns, repair() acc
   assert.match(r.warnings[0]!, /002_seed_widgets was modified after it was applied/)
   assert.equal(L.lines.filter((l) => l.startsWith('WARN ')), ['WARN Warning: ' + r.warnings[0]])
 
-  assert.equal(await L.m!.repair(), {
+  assert.equal(await L.m!.repair({ dryRun: true }), {
     service: 'lib-svc',
+    dryRun: true,
     repaired: [{ version: 2, name: '002_seed_widgets', from: old, to: sha(edited) }],
   })
-  assert.equal(await L.m!.repair(), { service: 'lib-svc', repaired: [] })
+  assert.equal(await L.m!.repair(), {
+    service: 'lib-svc',
+    dryRun: false,
+    repaired: [{ version: 2, name: '002_seed_widgets', from: old, to: sha(edited) }],
+  })
+  assert.equal(await L.m!.repair(), { service: 'lib-svc', dryRun: false, repaired: [] })
   assert.equal(await L.m!.verify(), { service: 'lib-svc', ok: true, findings: [] })
 })
 
@@ -488,9 +510,9 @@ caller('with max: 1 (one connection for lock and work) up/down/mark/repair finis
     const d = await within(20_000, 'down() on a max:1 pool', () => m.down())
     assert.equal(norm(d.results), [applied(3, 'down')])
     const mk = await within(20_000, 'mark() on a max:1 pool', () => m.mark(3))
-    assert.equal(mk, { service: 'single-svc', marked: [{ version: 3, name: '003_add_color', state: 'applied' }], currentVersion: 3 })
+    assert.equal(mk, { service: 'single-svc', dryRun: false, marked: [{ version: 3, name: '003_add_color', state: 'applied' }], currentVersion: 3 })
     const rep = await within(20_000, 'repair() on a max:1 pool', () => m.repair())
-    assert.equal(rep, { service: 'single-svc', repaired: [] })
+    assert.equal(rep, { service: 'single-svc', dryRun: false, repaired: [] })
     assert.equal((await m.status()).currentVersion, 3)
     assert.is(await advisoryLocks(C.one!), 0)
   } finally {

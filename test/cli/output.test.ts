@@ -265,6 +265,26 @@ test('each command has its own --help with its options and exit codes', async ()
   assert.match(status.stdout.slice(status.stdout.indexOf('Exit codes')), /^\s+4\s/m);
 });
 
+test('a command\'s --help lists only the options it accepts', async () => {
+  /** The flags listed in the Options section of `cmd --help`. */
+  const listed = async (cmd: string) => {
+    const r = await run([cmd, '--help']);
+    assertExit(r, 0);
+    const body = r.stdout.slice(r.stdout.indexOf('Options:'), r.stdout.indexOf('Exit codes'));
+    return [...body.matchAll(/^\s+(?:-\w, )?(--[a-z-]+)/gm)].map((m) => m[1]).sort();
+  };
+  const common = ['--dir', '--help', '--json', '--no-color', '--quiet', '--service', '--verbose'];
+  const db = ['--database-url', '--tracking-schema', '--wait'];
+  assert.equal(await listed('status'), [...common, ...db, '--all', '--exit-code'].sort());
+  assert.equal(await listed('generate'), [...common, '--description'].sort());
+  assert.equal(await listed('verify'), [...common, ...db, '--format'].sort());
+  assert.equal(await listed('repair'), [...common, ...db, '--dry-run', '--lock-timeout'].sort());
+  assert.equal(
+    await listed('down'),
+    [...common, ...db, '--ddl-lock-timeout', '--dry-run', '--format', '--lock-timeout', '--retries', '--steps', '--timeout', '--to', '--yes'].sort(),
+  );
+});
+
 test('help output has no escape codes either', async () => {
   for (const r of all.filter((x) => x.args.includes('--help'))) assert.not.ok((r.stdout + r.stderr).includes(ESC));
 });

@@ -368,6 +368,20 @@ test('mark 2 records version 2 without running it; mark 2 --pending removes the 
 test('mark --to 3 records 1..3; mark of a version with no file is refused', async () => {
   const db = await dbs.fresh();
   const { dir } = await serviceDir('svc', SMALL);
+  // --dry-run first: says what it would record, writes nothing (not even the tables).
+  const dry = await run(['mark', '--to', '3', '--dry-run', '--dir', dir], { env: { DATABASE_URL: db.url } });
+  assertExit(dry, 0);
+  assertLines(
+    dry.stdout,
+    prefixed('svc', [
+      'Would mark migration 001_a as applied',
+      'Would mark migration 002_b as applied',
+      'Would mark migration 003_c as applied',
+      'Current version would be: 3',
+      'Dry run: nothing was changed',
+    ]),
+  );
+  assert.not.ok(await trackingExists(db.sql));
   const r = await run(['mark', '--to', '3', '--dir', dir], { env: { DATABASE_URL: db.url } });
   assertExit(r, 0);
   assertLines(
@@ -428,6 +442,11 @@ test('repair: after an edit verify exits 3, repair accepts the new checksum, ver
   assertExit(await run(['up', '--dir', dir], { env: { DATABASE_URL: db.url } }), 0);
   await appendTo(path.join(dir, '002_b.up.sql'), '-- comment added on purpose\n');
   assertExit(await run(['verify', '--dir', dir], { env: { DATABASE_URL: db.url } }), 3);
+  const before = await snapshot(db.sql);
+  const dry = await run(['repair', '--dry-run', '--dir', dir], { env: { DATABASE_URL: db.url } });
+  assertExit(dry, 0);
+  assertLines(dry.stdout, [/\[svc-migrations\] Would repair checksum of 002_b: [0-9a-f]+ -> [0-9a-f]+/, '[svc-migrations] Dry run: nothing was changed']);
+  assert.is(await snapshot(db.sql), before);
   const r = await run(['repair', '--dir', dir], { env: { DATABASE_URL: db.url } });
   assertExit(r, 0);
   assertLines(r.stdout, [/\[svc-migrations\] Repaired checksum of 002_b: [0-9a-f]+ -> [0-9a-f]+/]);

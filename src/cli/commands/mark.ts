@@ -15,17 +15,19 @@ export default async function mark(ctx: Context, args: string[]): Promise<number
   let result
   if (from !== undefined) {
     if (from !== 'golang-migrate') throw new ConfigError(`--from supports golang-migrate, got ${JSON.stringify(from)}`, 'USAGE')
-    result = await m.markFromGolangMigrate()
+    result = await m.markFromGolangMigrate({ dryRun: ctx.dryRun })
   } else if (to !== undefined) {
-    result = await m.markTo(to)
+    result = await m.markTo(to, { dryRun: ctx.dryRun })
   } else {
-    result = await m.mark(parseInteger('version', args[0]!, 1), { pending: ctx.flags.pending === true })
+    result = await m.mark(parseInteger('version', args[0]!, 1), { pending: ctx.flags.pending === true, dryRun: ctx.dryRun })
   }
   if (ctx.out.json) ctx.out.jsonDocument(result)
   else {
-    for (const x of result.marked) ctx.out.log(`Marked migration ${x.name} as ${x.state}`, 'success')
+    const verb = result.dryRun ? 'Would mark' : 'Marked'
+    for (const x of result.marked) ctx.out.log(`${verb} migration ${x.name} as ${x.state}`, result.dryRun ? 'info' : 'success')
     if (result.marked.length === 0) ctx.out.log('Nothing to mark: the records already say so')
-    ctx.out.log(`Current version: ${result.currentVersion}`)
+    ctx.out.log(`${result.dryRun ? 'Current version would be' : 'Current version'}: ${result.currentVersion}`)
+    if (result.dryRun) ctx.out.log('Dry run: nothing was changed')
   }
   return 0
 }
