@@ -318,18 +318,6 @@ lib('generate() creates the next pair and returns its paths', async () => {
 })
 
 lib('mark(), mark({ pending }) and markTo() change only the records', async () => {
-  const before = await versionRow(L.db!, 'lib-svc')
-  assert.equal(await L.m!.markTo(3, { dryRun: true }), {
-    service: 'lib-svc',
-    dryRun: true,
-    marked: [
-      { version: 1, name: '001_create_widgets', state: 'applied' },
-      { version: 2, name: '002_seed_widgets', state: 'applied' },
-      { version: 3, name: '003_add_color', state: 'applied' },
-    ],
-    currentVersion: 3,
-  })
-  assert.equal(await versionRow(L.db!, 'lib-svc'), before, 'a dry run writes nothing')
   assert.equal(await L.m!.mark(1), {
     service: 'lib-svc',
     dryRun: false,
@@ -338,6 +326,18 @@ lib('mark(), mark({ pending }) and markTo() change only the records', async () =
   })
   assert.is(await tableExists(L.db!, 'widgets'), false, 'mark runs nothing')
   assert.equal(await L.m!.mark(1), { service: 'lib-svc', dryRun: false, marked: [], currentVersion: 1 })
+  // A dry run says what the real call then does, and writes nothing.
+  const before = await versionRow(L.db!, 'lib-svc')
+  assert.equal(await L.m!.markTo(3, { dryRun: true }), {
+    service: 'lib-svc',
+    dryRun: true,
+    marked: [
+      { version: 2, name: '002_seed_widgets', state: 'applied' },
+      { version: 3, name: '003_add_color', state: 'applied' },
+    ],
+    currentVersion: 3,
+  })
+  assert.equal(await versionRow(L.db!, 'lib-svc'), before, 'a dry run writes nothing')
   assert.equal(await L.m!.markTo(3), {
     service: 'lib-svc',
     dryRun: false,
