@@ -36,6 +36,13 @@ export interface TransactionalRun {
 }
 
 /**
+ * Back to the user who logged in, after a migration's SET ROLE or SET
+ * SESSION AUTHORIZATION (which pg_settings does not list): for the
+ * bookkeeping in its transaction, and for the migrations after it.
+ */
+const OWN_IDENTITY = 'set session authorization default;\nreset role;\n'
+
+/**
  * Undoes what a migration SET for the session (search_path,
  * statement_timeout, ...), so it does not leak into the migrations after it
  * on this connection: every parameter set in this session that differs from
@@ -47,6 +54,7 @@ export interface TransactionalRun {
 const RESET_SESSION =
   // statement_timeout first, so a tiny one the migration set cannot cancel the rest.
   'reset statement_timeout;\n' +
+  OWN_IDENTITY +
   "select count(set_config(name, reset_val, false)) from pg_catalog.pg_settings where source = 'session' " +
   "and setting is distinct from reset_val and name <> 'application_name';"
 
@@ -65,7 +73,7 @@ function maySetSession(body: string): boolean {
 export async function runTransactional(conn: ReservedSql, run: TransactionalRun): Promise<'done' | 'skipped'> {
   const lock = run.lockTimeoutMs === undefined ? '' : `set local lock_timeout = ${Math.round(run.lockTimeoutMs)};\n`
   const head = 'begin;\n' + lock + run.prefix
-  const tail = run.suffix + 'commit;\n' + (maySetSession(run.body) ? RESET_SESSION : '')
+  const tail = (maySetSession(run.body) ? OWN_IDENTITY : '') + run.suffix + 'commit;\n' + (maySetSession(run.body) ? RESET_SESSION : '')
   // The newline ends a trailing `--` comment; the `;` ends a last statement without one.
   const texts = run.statements ? [head, ...run.statements.map((s) => s.text), tail] : [head + run.body + '\n;\n' + tail]
   // Every message goes out at once (postgres.js pipelines a reserved
