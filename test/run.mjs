@@ -36,17 +36,17 @@ const JOBS = Math.max(1, Math.floor(positiveNumber('TEST_JOBS', 2)));
 const BUILD_TIMEOUT_S = 600;
 
 // What `--matrix` runs on every major: the engine (runner, library, failure
-// handling, old-tool tables, read-only and hostile servers), the SQL as the
-// server runs it (no-transaction decisions, CONCURRENTLY), crash,
-// concurrency, check (snapshot, diff, drift) and the version-aware tests.
-// Pure suites (lint, splitter, CLI parsing) do not depend on the server.
+// handling and error positions, old-tool tables, a read-only role), the SQL
+// as the server runs it (versions.test.ts: no-transaction decisions, lock
+// settings; CONCURRENTLY), crash, concurrency, and check (snapshot, diff,
+// drift, fixtures). Suites that do not depend on the server's major (lint,
+// splitter, CLI parsing, hostile files, shipping) run once, in `npm test`.
 const MATRIX_SUITES = [
   'test/core/run.test.ts',
   'test/migrator.test.ts',
   'test/guarantees/failure.test.ts',
   'test/guarantees/oldtool.test.ts',
   'test/guarantees/readonly.test.ts',
-  'test/guarantees/hostile.test.ts',
   'test/guarantees/concurrently.test.ts',
   'test/guarantees/crash.test.ts',
   'test/guarantees/concurrency.test.ts',

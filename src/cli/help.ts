@@ -32,7 +32,7 @@ export const COMMAND_HELP: Record<string, { summary: string; exit: string[] }> =
       '0  every down restores the schema its up started from (--drift: no drift)',
       '1  a down does not restore its up, a migration failed or was skipped, no database, invalid files (--drift: drift found)',
       '2  usage or configuration error',
-      '130/143  interrupted (SIGINT/SIGTERM); the scratch database was dropped',
+      '130/143  interrupted (SIGINT/SIGTERM); the scratch database was dropped (--engine postgres: the server stopped, its directory removed)',
     ],
   },
   mark: {

@@ -107,6 +107,19 @@ export function npmPgBin(major) {
   if (!fs.existsSync(path.join(dir, 'initdb'))) {
     throw new Error(`PostgreSQL ${major} is not installed: no ${path.relative(ROOT, dir)}/initdb (run npm ci; package.json devDependencies pg${major})`);
   }
+  // The package's postinstall makes its library symlinks from this list; an
+  // npm that skips install scripts leaves them out (src/check/local.ts does the same).
+  const pkg = path.join(dir, '..', '..');
+  let links = [];
+  try {
+    links = JSON.parse(fs.readFileSync(path.join(pkg, 'native', 'pg-symlinks.json'), 'utf8'));
+  } catch {
+    /* none */
+  }
+  for (const { source, target } of links) {
+    const at = path.join(pkg, target);
+    if (!fs.existsSync(at)) fs.symlinkSync(path.relative(path.dirname(at), path.join(pkg, source)), at);
+  }
   return dir;
 }
 
