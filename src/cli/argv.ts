@@ -35,6 +35,12 @@ export const VALUE_FLAGS = new Set([
   'assume-applied',
   'new-since',
   'git-base',
+  'targets',
+  'targets-query',
+  'parallel',
+  'canary',
+  'on-error',
+  'journal',
 ])
 
 /** Go's flag package (strconv.ParseBool) accepts these for booleans: `-dry-run=false`. */

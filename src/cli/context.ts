@@ -6,7 +6,7 @@
 import { resolveConnection, type ConnectionConfig } from '../config/resolve.js'
 import { resolveTarget, type Target } from '../config/target.js'
 import { ConfigError } from '../errors.js'
-import { createMigrator, type Migrator } from '../migrator.js'
+import { createMigrator, type Migrator, type MigratorOptions } from '../migrator.js'
 import { optionString } from './argv.js'
 import type { Io } from './main.js'
 import { createProgress } from './progress.js'
@@ -27,6 +27,8 @@ export interface Context {
   /** The resolved connection (not for generate and lint). */
   connection?: ConnectionConfig
   dryRun: boolean
+  /** The migrator settings from the flags (what a fleet run gives every target). */
+  migratorSettings: Pick<MigratorOptions, 'trackingSchema' | 'dryRun' | 'migrationTimeout' | 'lockTimeout' | 'ddlLockTimeout' | 'retries' | 'waitForDatabase'>
   /** Creates the migrator (connection resolved and validated first). */
   migrator(): Migrator
   str(name: string): string | undefined
@@ -102,6 +104,15 @@ export async function createContext(command: string, flags: Flags, io: Io, args:
   }
   const onEvent = await createProgress(out, { tty, ci })
 
+  const migratorSettings = {
+    trackingSchema,
+    dryRun,
+    migrationTimeout: timeoutMs,
+    lockTimeout: lockTimeoutMs,
+    ddlLockTimeout: ddlLockTimeoutMs,
+    retries,
+    waitForDatabase: waitSeconds === undefined ? undefined : waitSeconds * 1000,
+  }
   let migrator: Migrator | undefined
   return {
     command,
@@ -112,21 +123,16 @@ export async function createContext(command: string, flags: Flags, io: Io, args:
     target,
     connection,
     dryRun,
+    migratorSettings,
     str,
     int,
     migrator() {
       return (migrator ??= createMigrator({
+        ...migratorSettings,
         dir: target?.dir ?? io.cwd,
         service: target?.service ?? 'link-migrate',
         connection,
         env,
-        trackingSchema,
-        dryRun,
-        migrationTimeout: timeoutMs,
-        lockTimeout: lockTimeoutMs,
-        ddlLockTimeout: ddlLockTimeoutMs,
-        retries,
-        waitForDatabase: waitSeconds === undefined ? undefined : waitSeconds * 1000,
         onEvent,
       }))
     },

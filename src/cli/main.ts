@@ -95,7 +95,10 @@ export async function main(io: Io): Promise<number> {
     checkArguments(command, parsed.args.map(String))
     const ctx = await createContext(command, parsed.options as Flags, io, parsed.args.map(String))
     try {
-      return await COMMANDS[command]!.handler(ctx, parsed.args.map(String))
+      // --targets / --targets-query: the same command over many databases.
+      const fleet = parsed.options.targets !== undefined || parsed.options.targetsQuery !== undefined
+      const handler = fleet ? lazy(() => import('./commands/fleet.js')) : COMMANDS[command]!.handler
+      return await handler(ctx, parsed.args.map(String))
     } catch (e) {
       ctx.out.error(e)
       return exitCodeOf(e)

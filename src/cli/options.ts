@@ -22,6 +22,8 @@ export interface OptionDef {
 /** Commands that connect (lint only for its applied set: --database-url / --against-db). */
 const DB: CommandName[] = ['up', 'down', 'status', 'verify', 'mark', 'repair', 'check', 'lint']
 export const WRITERS: CommandName[] = ['up', 'down', 'mark', 'repair']
+/** Commands that run over many databases with --targets / --targets-query (check: only --drift). */
+const FLEET: CommandName[] = ['up', 'down', 'status', 'verify', 'check']
 const DDL = "PostgreSQL lock_timeout inside each migration (a file's lock-timeout directive wins)"
 const RETRIES = 'Retry a migration that failed on lock_timeout N times, with backoff'
 
@@ -50,6 +52,13 @@ export const OPTIONS: OptionDef[] = [
   { flag: '--drift', description: 'Compare the live database with what its applied migrations make (needs a database)', commands: ['check'] },
   { flag: '--pending', description: 'Remove the record instead (mark as not applied)', commands: ['mark'] },
   { flag: '--from <tool>', description: 'Adopt the version another tool recorded (golang-migrate)', commands: ['mark'] },
+  { flag: '--targets <file>', description: 'Run on every database in FILE: name=URL or a URL per line, # comments, ${VAR} from the environment', commands: FLEET },
+  { flag: '--targets-query <sql>', description: 'Run on every database a query on DATABASE_URL returns (columns url and name)', commands: FLEET },
+  { flag: '--parallel <n>', description: 'Fleet: targets worked on at once (default 4)', commands: FLEET },
+  { flag: '--canary <n>', description: 'Fleet: the first N targets first; the rest only when they all succeed', commands: FLEET },
+  { flag: '--on-error <mode>', description: 'Fleet: stop (default for up/down: no new target starts) or continue', commands: FLEET },
+  { flag: '--journal <file>', description: "Fleet: record each target's outcome here (up/down default: the targets file + .journal)", commands: FLEET },
+  { flag: '--resume', description: 'Fleet: skip the targets the journal records as done', commands: FLEET },
 
   { flag: '--dir <dir>', description: 'Migrations directory (env MIGRATE_DIR; default ./migrations or ./SERVICE/migrations)', commands: '*', common: true },
   { flag: '--service <name>', description: 'Service name (env MIGRATE_SERVICE; default: from the directory)', commands: '*', common: true },
