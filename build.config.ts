@@ -1,56 +1,49 @@
 import { createHash } from 'node:crypto'
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
-import { brotliCompress, constants as zlib, gzipSync } from 'node:zlib'
+import { brotliCompress, constants as zlib, gunzipSync } from 'node:zlib'
 import { build as esbuild } from 'esbuild'
 import { defineConfig } from 'tsup'
+import { isVersionRequest } from './src/cli/version.js'
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
 
 /**
- * libpg-query (lint's parser) loads `libpg-query.wasm` from beside its own
- * file, which in a one-file bundle is a file nobody copied. This plugin
- * puts the .wasm inside the bundle instead: gzipped and base64-encoded
- * (1.7 MB -> ~0.45 MB), decoded only when lint first parses. The loader's
- * `getWasmBinary` is the emscripten hook that reads the file; the build
- * fails if a libpg-query upgrade renames it, rather than ship a CLI whose
- * lint breaks outside this directory.
- */
-const inlineLibpgQueryWasm = {
-  name: 'inline-libpg-query-wasm',
-  setup(build: { onLoad(o: { filter: RegExp }, f: (a: { path: string }) => { contents: string; loader: 'js' }): void }) {
-    build.onLoad({ filter: /libpg-query[\\/]wasm[\\/]libpg-query\.js$/ }, ({ path }) => {
-      const source = readFileSync(path, 'utf8')
-      const hook = 'async function getWasmBinary(binaryFile){'
-      if (!source.includes(hook)) throw new Error(`${path}: no "${hook}" to inline the .wasm into; update build.config.ts`)
-      const wasm = gzipSync(readFileSync(join(dirname(path), 'libpg-query.wasm')), { level: 9 }).toString('base64')
-      const inline = `${hook}return require("node:zlib").gunzipSync(Buffer.from(${JSON.stringify(wasm)},"base64"));`
-      return { contents: source.replace(hook, inline), loader: 'js' }
-    })
-  },
-}
-
-/**
- * PGlite (check's embedded engine) looks for pglite.wasm, initdb.wasm,
- * pglite.data and its extension tarballs beside its own file. The one-file
- * CLI carries them instead, in one comment after its last line:
- * `/*! link-migrate:pglite-assets {json} *\/`, the wasm and data files
- * brotli-compressed (15 MB -> 3.7 MB), the tarballs as shipped (gzip), all
- * base64. A comment because every command pays for what Node parses: a
- * top-level comment is only skipped over (~15 ms for 7 MB), where string
- * literals inside the bundle's wrapper function were parsed twice (~65 ms
- * on every `--version`). src/check/inlined.ts becomes a loader that reads
- * the comment back from the bundle's own file, only when check starts the
- * embedded engine; check hands the files to PGlite through its own options
- * (pgliteWasmModule, initdbWasmModule, fsBundle, extension bundlePath). `/*!`
- * marks a legal comment, which `bun build --minify` keeps in the binary.
- * Brotli at quality 11 takes ~40 s, so its output is cached in
- * node_modules/.cache by the input's hash. The library build keeps PGlite
- * external and lets it load its own files.
+ * The one-file CLI (dist/link-migrate.cjs) is, in this order:
+ *
+ *  1. a head of a few lines: `--version` answers there; any other command
+ *     reads the code (2) back from this file with one positioned read and
+ *     compiles it (vm.compileFunction, as Node's loader would);
+ *  2. the CLI's code, every line behind `//`;
+ *  3. one comment holding the files of `check` (PGlite's code, pglite.wasm,
+ *     initdb.wasm, pglite.data, extension tarballs) and `lint`
+ *     (libpg-query.wasm), brotli-compressed and base64-encoded, with an
+ *     index of where each one is.
+ *
+ * Why: Node reads, decodes and scans every byte of the file it runs, and
+ * V8 pre-parses every function of real code even when it never runs. Bytes
+ * in comments are only skipped over, the cheapest thing a JavaScript file
+ * can hold (measured: ~2.3 ms of CPU and ~1.7 MB of peak RSS per MB of
+ * comment on this machine, where 0.6 MB of real code costs ~13 ms). So
+ * `--version` compiles a few hundred bytes; `up` compiles the CLI but no
+ * parser or engine (src/check/inlined.ts reads a file out of (3) only when
+ * check or lint asks for it).
+ *
+ * The compiled binary (`npm run build:binary`) is built from the same code
+ * as real JavaScript (bun compiles it to bytecode ahead of time, which a
+ * comment would defeat) with the same assets comment after it:
+ * node_modules/.cache/link-migrate-build/link-migrate.bun.cjs. `/*!` marks a
+ * legal comment, which `bun build --minify` keeps.
+ *
+ * The library build keeps PGlite and libpg-query external; they load their
+ * own files from node_modules.
  */
 const PGLITE_DIST = 'node_modules/@electric-sql/pglite/dist'
-const PGLITE_MARK = '/*! link-migrate:pglite-assets '
+const LIBPG_QUERY_WASM = 'node_modules/libpg-query/wasm/libpg-query.wasm'
+const ASSETS_MARK = '/*! link-migrate:assets '
+const CACHE = 'node_modules/.cache/link-migrate-build'
+const BUN_SOURCE = join(CACHE, 'link-migrate.bun.cjs')
 /**
  * Extension tarballs inlined: what migrations create; not the inspection
  * and debugging modules (amcheck, pageinspect, pg_buffercache, ...), nor
@@ -63,22 +56,35 @@ const PGLITE_EXTENSIONS = [
   'tsm_system_rows', 'tsm_system_time', 'unaccent', 'uuid-ossp',
 ]
 
-async function brotliCached(name: string, input: Buffer): Promise<string> {
+/** Brotli at quality 11 (~40 s for PGlite's files), cached in node_modules/.cache by the input's hash. */
+async function brotliCached(name: string, input: Buffer): Promise<Buffer> {
   const digest = createHash('sha256').update(input).digest('hex').slice(0, 24)
-  const cached = join('node_modules/.cache/link-migrate-build', `${name}-${digest}.br`)
-  if (existsSync(cached)) return readFileSync(cached).toString('base64')
+  const cached = join(CACHE, `${name.replace(/\//g, '_')}-${digest}.br`)
+  if (existsSync(cached)) return readFileSync(cached)
   const out = await promisify(brotliCompress)(input, {
     params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_LGWIN]: 24, [zlib.BROTLI_PARAM_SIZE_HINT]: input.length },
   })
   mkdirSync(dirname(cached), { recursive: true })
   writeFileSync(cached + '.tmp', out)
   renameSync(cached + '.tmp', cached)
-  return out.toString('base64')
+  return out
+}
+
+/**
+ * Code compiled with vm has no import(): an `import("node:x")` of a Node
+ * built-in becomes a require() (the only kind the bundles hold; the build
+ * fails on any other).
+ */
+function requireBuiltins(code: string, what: string): string {
+  const out = code.replace(/\bimport\(("(?:node:)?[a-z0-9/_]+")\)/g, 'Promise.resolve().then(() => require($1))')
+  const left = /\bimport\(/.exec(out)
+  if (left) throw new Error(`${what} has an import() the one-file CLI cannot serve: ${out.slice(left.index, left.index + 60)}`)
+  return out
 }
 
 /**
  * PGlite's own JavaScript (~0.6 MB), as one CommonJS function body: it goes
- * into the assets comment too, so commands other than check do not parse it.
+ * into the assets too, so commands other than check do not parse it.
  */
 async function pgliteModule(): Promise<Buffer> {
   const out = await esbuild({
@@ -93,53 +99,155 @@ async function pgliteModule(): Promise<Buffer> {
     // The loader passes the bundle's own URL (PGlite never reads files through it: they are handed over).
     define: { 'import.meta.url': '__bundleUrl' },
   })
-  // Code compiled with vm has no import(): PGlite's `await import("fs")` (Node
-  // built-ins only) goes to a function the loader passes. Not esbuild's
-  // require() conversion: emscripten's glue declares its own `var require`.
+  // Not esbuild's require() conversion: emscripten's glue declares its own
+  // `var require`; the loader passes `__import` for PGlite's `await import("fs")`.
   const code = out.outputFiles[0]!.text.replace(/\bimport\((?="(?:node:)?[a-z/_]+"\))/g, '__import(')
   const left = /\bimport\(/.exec(code)
   if (left) throw new Error(`PGlite's code has an import() the loader cannot serve: ${code.slice(left.index, left.index + 60)}`)
   return Buffer.from(code)
 }
 
-/** Appends the assets comment to the built CLI (tsup onSuccess). */
-async function appendPgliteAssets(): Promise<void> {
+/**
+ * The assets comment: `/*! link-migrate:assets {index} <base64...> *\/`,
+ * the index `{"version", "extensions", "files": {name: [start, length]}}`
+ * giving each file's place in the base64 text that follows the space.
+ * Extension tarballs are stored as brotli of the tar (PGlite's gzip is
+ * ~20 % larger) and gzipped again when written to disk.
+ */
+async function assetsComment(): Promise<string> {
   const { version: pgliteVersion } = JSON.parse(readFileSync(join(PGLITE_DIST, '..', 'package.json'), 'utf8')) as { version: string }
+  const inputs: [string, Promise<Buffer>][] = [
+    ['pglite.cjs', pgliteModule()],
+    ...['pglite.wasm', 'initdb.wasm', 'pglite.data'].map((f): [string, Promise<Buffer>] => [f, Promise.resolve(readFileSync(join(PGLITE_DIST, f)))]),
+    ['libpg-query.wasm', Promise.resolve(readFileSync(LIBPG_QUERY_WASM))],
+    ...PGLITE_EXTENSIONS.map((e): [string, Promise<Buffer>] => [`ext/${e}.tar`, Promise.resolve(gunzipSync(readFileSync(join(PGLITE_DIST, `${e}.tar.gz`))))]),
+  ]
   // In parallel: zlib runs them on the thread pool.
-  const [pgliteWasm, initdbWasm, fsBundle, pgliteJs] = await Promise.all([
-    ...['pglite.wasm', 'initdb.wasm', 'pglite.data'].map((f) => brotliCached(f, readFileSync(join(PGLITE_DIST, f)))),
-    pgliteModule().then((code) => brotliCached('pglite.cjs', code)),
-  ])
-  const extensions: Record<string, string> = {}
-  for (const name of PGLITE_EXTENSIONS) extensions[name] = readFileSync(join(PGLITE_DIST, `${name}.tar.gz`)).toString('base64')
-  const json = JSON.stringify({ version: pgliteVersion, pgliteJs, pgliteWasm, initdbWasm, fsBundle, extensions })
-  // base64 and these keys never hold "*/", which would end the comment.
-  if (json.includes('*/')) throw new Error('PGlite assets would end their comment early')
-  appendFileSync('dist/link-migrate.cjs', `${PGLITE_MARK}${json} */\n`)
+  const blobs = await Promise.all(inputs.map(async ([name, bytes]) => (await brotliCached(name, await bytes)).toString('base64')))
+  const files: Record<string, [number, number]> = {}
+  let at = 0
+  inputs.forEach(([name], i) => {
+    files[name] = [at, blobs[i]!.length]
+    at += blobs[i]!.length
+  })
+  const index = JSON.stringify({ version: pgliteVersion, extensions: PGLITE_EXTENSIONS, files })
+  // The loader finds the base64 after the index's first space; base64 never holds "*/".
+  if (index.includes(' ') || index.includes('*/')) throw new Error(`the assets index must hold no space and no "*/": ${index}`)
+  return `${ASSETS_MARK}${index} ${blobs.join('')} */\n`
 }
 
 /**
- * In the CLI: src/check/inlined.ts reads the assets comment back (null when
- * the file has none), and `@electric-sql/pglite` is PGlite's code from it.
+ * The head (see above). `code` is tsup's output without its shebang line:
+ * the whole CLI as one expression that takes `require` (see banner below).
+ * The code's place is written as fixed-width numbers, so the head's length
+ * does not depend on them.
  */
-const pgliteFromAssets = {
-  name: 'pglite-from-assets',
+function oneFile(code: string, assets: string): string {
+  const lines = code.split('\n')
+  if (lines.at(-1) === '') lines.pop()
+  const body = lines.map((l) => `//${l}\n`).join('')
+  // A line terminator inside a line would end its comment early.
+  const bad = /[\r\u2028\u2029]/.exec(body)
+  if (bad) throw new Error(`the CLI's code holds a ${JSON.stringify(bad[0])}, which would end a // comment: use escapes`)
+  // Space-padded (a leading 0 is an octal literal, an error in strict code).
+  const pad = (n: number) => String(n).padStart(10, ' ')
+  const head = (start: number, length: number, headLines: number) =>
+    [
+      '#!/usr/bin/env node',
+      `// link-migrate ${version}: the whole CLI in one file (see build.config.ts). This head`,
+      '// answers --version; any other command reads the code that follows it',
+      '// (each line behind "//", so that starting only skips over it) and runs it.',
+      '// At the end, in one comment, the files of check and lint, read only by them.',
+      '(function (argv, file, req) {',
+      '  "use strict";',
+      `  if ((${isVersionRequest.toString()})(argv)) {`,
+      '    process.stdout.on("error", (e) => { if (e.code !== "EPIPE") throw e; });',
+      `    process.stdout.write(${JSON.stringify(`link-migrate ${version}\n`)});`,
+      '    return;',
+      '  }',
+      '  (req ? Promise.resolve(req) : import("node:module").then((m) => m.createRequire(file))).then((require) => {',
+      '    const fs = require("node:fs");',
+      `    const start = ${pad(start)}, length = ${pad(length)};`,
+      '    const bytes = Buffer.alloc(length);',
+      '    const fd = fs.openSync(file, "r");',
+      '    try { fs.readSync(fd, bytes, 0, length, start); } finally { fs.closeSync(fd); }',
+      '    const text = bytes.toString("latin1");',
+      `    if (!text.startsWith(${JSON.stringify(body.slice(0, 40))}) || !text.endsWith(${JSON.stringify(body.slice(-40))})) {`,
+      '      throw new Error(`${file}: this copy of link-migrate is damaged (its code is not where its first lines say); reinstall it`);',
+      '    }',
+      `    require("node:vm").compileFunction(text.replace(/^\\/\\//gm, ""), ["require", "__filename", "__dirname"], { filename: file, lineOffset: ${pad(headLines)} })` +
+        '(require, file, require("node:path").dirname(file));',
+      '  }).catch((e) => {',
+      '    process.stderr.write(`link-migrate: ${e && e.message}\\n`);',
+      '    process.exitCode = 1;',
+      '  });',
+      '})(process.argv.slice(2), typeof __filename === "string" ? __filename : process.argv[1], typeof require === "function" ? require : null);',
+      '',
+    ].join('\n')
+  const probe = head(0, 0, 0)
+  const text = head(Buffer.byteLength(probe), Buffer.byteLength(body), probe.split('\n').length - 1)
+  if (text.length !== probe.length) throw new Error('the head changed length')
+  return text + body + assets
+}
+
+/** tsup onSuccess: dist/link-migrate.cjs as above, and the binary's source. */
+async function packOneFile(): Promise<void> {
+  const built = readFileSync('dist/link-migrate.cjs', 'utf8')
+  const shebang = '#!/usr/bin/env node\n'
+  if (!built.startsWith(shebang)) throw new Error('dist/link-migrate.cjs: no shebang line')
+  const code = requireBuiltins(built.slice(shebang.length), "the CLI's code")
+  const assets = await assetsComment()
+  mkdirSync(CACHE, { recursive: true })
+  writeFileSync(BUN_SOURCE, shebang + code + assets)
+  writeFileSync('dist/link-migrate.cjs.tmp', oneFile(code, assets), { mode: 0o755 })
+  renameSync('dist/link-migrate.cjs.tmp', 'dist/link-migrate.cjs')
+}
+
+/**
+ * In the CLI: src/check/inlined.ts reads files back out of the assets
+ * comment (null when the file has none); `@electric-sql/pglite` is PGlite's
+ * code from there; libpg-query's loader takes its .wasm from there instead
+ * of the file beside it that nobody copied (the build fails if a
+ * libpg-query upgrade renames the emscripten hook `getWasmBinary`).
+ */
+const fromAssets = {
+  name: 'from-assets',
   setup(build: {
     onResolve(o: { filter: RegExp }, f: () => { path: string; namespace: string }): void
-    onLoad(o: { filter: RegExp; namespace?: string }, f: () => { contents: string; loader: 'js'; resolveDir?: string }): void
+    onLoad(o: { filter: RegExp; namespace?: string }, f: (a: { path: string }) => { contents: string; loader: 'js'; resolveDir?: string }): void
   }) {
     build.onLoad({ filter: /src[\\/]check[\\/]inlined\.ts$/ }, () => ({
       loader: 'js',
       contents: `
         import { readFileSync } from 'node:fs'
         import { fileURLToPath } from 'node:url'
-        const MARK = ${JSON.stringify(PGLITE_MARK)}
+        import { brotliDecompressSync } from 'node:zlib'
+        // Built from two parts: this code sits in the same file, and must not be found as the mark.
+        const MARK = Buffer.from([${JSON.stringify(ASSETS_MARK.slice(0, 4))}, ${JSON.stringify(ASSETS_MARK.slice(4))}].join(''))
         let assets
+        /* Reads this file once (the binary: bun's embedded copy) and keeps the index. */
         export function inlinedAssets() {
           if (assets !== undefined) return assets
-          const text = readFileSync(fileURLToPath(import.meta.url), 'latin1')
-          const at = text.lastIndexOf(MARK)
-          assets = at < 0 ? null : JSON.parse(text.slice(at + MARK.length, text.indexOf(' */', at)))
+          const bytes = readFileSync(fileURLToPath(import.meta.url))
+          const at = bytes.lastIndexOf(MARK)
+          const space = at < 0 ? -1 : bytes.indexOf(0x20, at + MARK.length)
+          if (space < 0) return (assets = null)
+          let index
+          try {
+            index = JSON.parse(bytes.toString('latin1', at + MARK.length, space))
+          } catch {
+            return (assets = null)
+          }
+          const base = space + 1
+          assets = {
+            version: index.version,
+            extensions: index.extensions,
+            file(name) {
+              const place = index.files[name]
+              if (!place) return undefined
+              return brotliDecompressSync(Buffer.from(bytes.toString('latin1', base + place[0], base + place[0] + place[1]), 'base64'))
+            },
+          }
           return assets
         }
       `,
@@ -150,18 +258,26 @@ const pgliteFromAssets = {
       resolveDir: process.cwd(),
       contents: `
         import { inlinedAssets } from './src/check/inlined.ts'
-        import { brotliDecompressSync } from 'node:zlib'
         import { runInThisContext } from 'node:vm'
-        const inlined = inlinedAssets()
-        if (!inlined) throw new Error('this copy of link-migrate has lost its embedded engine (the PGlite files at the end of the file are gone); reinstall it, or run check on a server with --database-url')
-        const code = brotliDecompressSync(Buffer.from(inlined.pgliteJs, 'base64')).toString('utf8')
-        const run = runInThisContext('(function (module, exports, require, __import, __bundleUrl) {' + code + '\\n})', { filename: 'pglite.cjs' })
+        const code = inlinedAssets()?.file('pglite.cjs')
+        if (!code) throw new Error('this copy of link-migrate has lost its embedded engine (the files at the end of the file are gone); reinstall it, or run check on a server with --database-url')
+        const run = runInThisContext('(function (module, exports, require, __import, __bundleUrl) {' + code.toString('utf8') + '\\n})', { filename: 'pglite.cjs' })
         const m = { exports: {} }
         const load = require
         run(m, m.exports, load, (id) => Promise.resolve(load(id)), import.meta.url)
         export const PGlite = m.exports.PGlite
       `,
     }))
+    build.onLoad({ filter: /libpg-query[\\/]wasm[\\/]libpg-query\.js$/ }, ({ path }) => {
+      const source = readFileSync(path, 'utf8')
+      const hook = 'async function getWasmBinary(binaryFile){'
+      if (!source.includes(hook)) throw new Error(`${path}: no "${hook}" to read the .wasm from the assets; update build.config.ts`)
+      const load =
+        `${hook}const wasm=__lmInlinedAssets()?.file("libpg-query.wasm");` +
+        `if(!wasm)throw new Error("this copy of link-migrate has lost lint's parser (the files at the end of the file are gone); reinstall it");return wasm;`
+      const inlined = JSON.stringify(join(process.cwd(), 'src/check/inlined.ts'))
+      return { contents: `import { inlinedAssets as __lmInlinedAssets } from ${inlined};\n${source.replace(hook, load)}`, loader: 'js' }
+    })
   },
 }
 
@@ -221,7 +337,7 @@ export default defineConfig([
     // loader reads this file through it. (PGlite never uses it to find its
     // files: they are handed over.)
     define: { __VERSION__: JSON.stringify(version), 'import.meta.url': '__bundleUrl' },
-    esbuildPlugins: [inlineLibpgQueryWasm, pgliteFromAssets],
-    onSuccess: appendPgliteAssets,
+    esbuildPlugins: [fromAssets],
+    onSuccess: packOneFile,
   },
 ])

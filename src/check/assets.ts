@@ -15,7 +15,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { createRequire } from 'node:module'
 import { tmpdir, userInfo } from 'node:os'
 import { dirname, join } from 'node:path'
-import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { MigrateError } from '../errors.js'
 import { inlinedAssets, type InlinedAssets } from './inlined.js'
 
@@ -60,13 +60,14 @@ export async function pgliteFiles(): Promise<PgliteFiles> {
 }
 
 async function fromInlined(a: InlinedAssets, t0: number): Promise<PgliteFiles> {
-  const wasm = brotliDecompressSync(Buffer.from(a.pgliteWasm, 'base64'))
-  const initdb = brotliDecompressSync(Buffer.from(a.initdbWasm, 'base64'))
-  const data = brotliDecompressSync(Buffer.from(a.fsBundle, 'base64'))
+  const wasm = a.file('pglite.wasm')
+  const initdb = a.file('initdb.wasm')
+  const data = a.file('pglite.data')
+  if (!wasm || !initdb || !data) throw new MigrateError('CONNECT_FAILED', 'this copy of link-migrate misses part of its embedded engine; reinstall it')
   const t1 = performance.now()
   const [pgliteWasmModule, initdbWasmModule] = await Promise.all([WebAssembly.compile(wasm), WebAssembly.compile(initdb)])
   const t2 = performance.now()
-  const tarballs = Object.keys(a.extensions)
+  const tarballs = a.extensions
   let tempDir: string | undefined
   return {
     version: a.version,
@@ -77,7 +78,8 @@ async function fromInlined(a: InlinedAssets, t0: number): Promise<PgliteFiles> {
     extensions: extensionNames(tarballs),
     tarball(name) {
       const base = TARBALL_OF[name] ?? name
-      const bytes = Buffer.from(a.extensions[base]!, 'base64')
+      // Inlined as brotli of the tar (smaller than PGlite's gzip); PGlite reads gzip.
+      const bytes = gzipSync(a.file(`ext/${base}.tar`)!, { level: 1 })
       // PGlite reads extension bundles from a file path (node:fs) only.
       // Named by content, so a cached file is the one we would write.
       const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 16)

@@ -1,10 +1,12 @@
 /**
  * PostgreSQL's own parser (libpg-query: the server's grammar compiled to
  * WASM), loaded on first use only: `lint` and `check` need it, `up` and
- * `--version` must not pay for it. In the one-file CLI the .wasm is inlined
- * by build.config.ts.
+ * `--version` must not pay for it. In the one-file CLI the .wasm is read
+ * from the end of the file (src/check/inlined.ts, build.config.ts).
  */
 import type { Node } from 'libpg-query'
+import { inlinedAssets } from '../check/inlined.js'
+import { MigrateError } from '../errors.js'
 
 /** A statement the parser accepted: its AST nodes (one for a statement from our splitter). */
 export interface Parsed {
@@ -33,6 +35,10 @@ let loading: Promise<ParseStatement> | undefined
  */
 export function loadParser(): Promise<ParseStatement> {
   return (loading ??= (async () => {
+    // The one-file CLI reads the .wasm from the end of its own file.
+    if (inlinedAssets() === null) {
+      throw new MigrateError('FILE_INVALID', "this copy of link-migrate has lost lint's parser (the files at the end of the file are gone: was it cut?); reinstall it")
+    }
     // The parser is one huge generated function: V8's optimising tier spends
     // far longer compiling it than parsing ever takes (2,000 statements: 1.6 s
     // with tier-up, 0.08 s with the baseline compiler alone), and Node waits

@@ -112,6 +112,47 @@ for (const name of ['migrate', 'link-migrate']) {
   });
 }
 
+// The layout (build.config.ts): a head, the code as comment lines, then one
+// comment with the files of check and lint. Those files must be needed by
+// nothing else: a copy cut just before them still migrates, while lint and
+// check say in one line what is missing.
+test('a copy cut before the embedded files: --version, status and up work; lint and check name what is lost', async () => {
+  const { dir, exe } = await lonelyBundle('migrate');
+  const full = await readFile(exe);
+  const at = full.lastIndexOf('/*! link-migrate:assets ');
+  assert.ok(at > 0, 'the bundle ends with its assets comment');
+  await writeFile(exe, full.subarray(0, at));
+  const version = ok(await run('./migrate', ['--version'], { cwd: dir, env: cleanEnv() }), '--version');
+  assert.is(version.stdout.trim(), `link-migrate ${VERSION}`);
+
+  const db = await freshDatabase('bundle_cut');
+  dbs.push(db);
+  await writeMigrations(dir, MIGRATIONS);
+  const env = cleanEnv({ DATABASE_URL: db.url, MIGRATE_SERVICE: 'cut-svc' });
+  ok(await run('./migrate', ['status'], { cwd: dir, env }), 'status');
+  const up = ok(await run('./migrate', ['up'], { cwd: dir, env }), 'up');
+  assert.match(up.output, /Successfully applied migration 002_add_widget_price/);
+
+  const lint = await run('./migrate', ['lint'], { cwd: dir, env: cleanEnv({ MIGRATE_SERVICE: 'cut-svc' }) });
+  assert.is(lint.code, 1, lint.output);
+  assert.match(lint.stderr, /lost lint's parser .*reinstall it/);
+  const check = await run('./migrate', ['check'], { cwd: dir, env: cleanEnv({ MIGRATE_SERVICE: 'cut-svc' }) });
+  assert.is(check.code, 1, check.output);
+  assert.match(check.stderr, /lost its embedded engine/);
+});
+
+test('a copy whose code was damaged says so in one line, exit 1', async () => {
+  const { dir, exe } = await lonelyBundle('migrate');
+  const full = await readFile(exe);
+  // One byte removed from the head's comment lines: the code is no longer where the head says.
+  const cut = full.indexOf('\n', 30);
+  await writeFile(exe, Buffer.concat([full.subarray(0, cut - 1), full.subarray(cut)]));
+  assert.is(ok(await run('./migrate', ['--version'], { cwd: dir, env: cleanEnv() }), '--version').stdout.trim(), `link-migrate ${VERSION}`);
+  const r = await run('./migrate', ['status', '--dir', '.', '--service', 'x'], { cwd: dir, env: cleanEnv() });
+  assert.is(r.code, 1, r.output);
+  assert.match(r.stderr, /this copy of link-migrate is damaged .*reinstall it/);
+});
+
 test('runs with plain `node FILE` from another directory, and under a "type": "module" package.json', async () => {
   const { dir, exe } = await lonelyBundle('migrate');
   const other = await tmpDir('lm-bundle-cwd-');
