@@ -14,6 +14,7 @@ import type { PlanStep } from '../types.js'
 import { dataDirSnapshotPath, pgliteFiles, readDataDirSnapshot, withRequired, writeDataDirSnapshot } from './assets.js'
 import { versionNumber, type CheckEngine } from './engine.js'
 import { CATALOG_SETTINGS, type CatalogQuery } from './snapshot.js'
+import type { TraceSession } from './trace.js'
 import type { EngineTimings } from './types.js'
 
 export interface EmbeddedOptions {
@@ -117,6 +118,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedEngi
       return notes
     },
     limitation,
+    trace: traceSessionOf(pg),
     close() {
       return (closed ??= pg
         .close()
@@ -160,6 +162,55 @@ function preparedCatalog(pg: Pg): CatalogQuery {
 }
 
 /**
+ * The session for `check --locks` (trace.ts): the one PGlite session. The
+ * trace's read is prepared once (parsing and planning it cost half of each
+ * read here); a migration's DEALLOCATE or DISCARD only costs a new PREPARE.
+ */
+function traceSessionOf(pg: Pg): TraceSession {
+  const prepared = new Map<string, string>()
+  const run = async (sql: string) => {
+    let name = prepared.get(sql)
+    if (name === undefined) {
+      name = `link_migrate_trace_${prepared.size + 1}`
+      await pg.exec(`prepare ${name} as ${sql}`)
+      prepared.set(sql, name)
+    }
+    return (await pg.query<Record<string, unknown>>(`execute ${name}`)).rows
+  }
+  return {
+    exec: async (sql) => void (await pg.exec(sql)),
+    async query(sql) {
+      try {
+        return await run(sql)
+      } catch (e) {
+        // 26000: gone (DEALLOCATE / DISCARD ALL); 42P05: our name was taken.
+        const code = (e as { code?: string }).code
+        if (code !== '26000' && code !== '42P05') throw e
+        prepared.clear()
+        await pg.exec('deallocate all')
+        return run(sql)
+      }
+    },
+    async recover(e) {
+      const role = missingRole(e)
+      if (role === undefined) return undefined
+      await pg.exec(`create role "${role.replace(/"/g, '""')}" nologin`)
+      return roleNote(role)
+    },
+  }
+}
+
+/** The role a failure names as missing (`role "reporting" does not exist`), or undefined. */
+function missingRole(e: unknown): string | undefined {
+  const err = e as { code?: string; message?: string }
+  return err?.code === '42704' ? /^role "(.+)" does not exist$/.exec(err.message ?? '')?.[1] : undefined
+}
+
+function roleNote(role: string): string {
+  return `created role "${role}" (NOLOGIN) in the embedded engine, which has no roles but its superuser`
+}
+
+/**
  * Runs `text`; when it fails only because a role does not exist (GRANT ...
  * TO reporting, ALTER ... OWNER TO app), creates the role (NOLOGIN) and runs
  * it again. Roles live outside any database and the embedded cluster starts
@@ -174,12 +225,11 @@ async function execCreatingRoles(pg: Pg, text: string, notes: string[]): Promise
       await pg.exec(text)
       return
     } catch (e) {
-      const err = e as { code?: string; message?: string }
-      const role = err.code === '42704' ? /^role "(.+)" does not exist$/.exec(err.message ?? '')?.[1] : undefined
+      const role = missingRole(e)
       if (role === undefined || tries >= 20) throw e
       await pg.exec('rollback').catch(() => {})
       await pg.exec(`create role "${role.replace(/"/g, '""')}" nologin`)
-      notes.push(`created role "${role}" (NOLOGIN) in the embedded engine, which has no roles but its superuser`)
+      notes.push(roleNote(role))
     }
   }
 }

@@ -8,6 +8,7 @@ import type { ConnectionConfig } from '../config/resolve.js'
 import { isMigrateError } from '../errors.js'
 import type { PlanStep } from '../types.js'
 import type { CatalogQuery } from './snapshot.js'
+import type { TraceSession } from './trace.js'
 import type { CheckError, EngineTimings } from './types.js'
 
 export interface CheckEngine {
@@ -28,6 +29,8 @@ export interface CheckEngine {
    * engine did beyond the file (the embedded engine creates missing roles).
    */
   run(step: PlanStep, opts?: { timeoutMs?: number }): Promise<string[] | void>
+  /** The migrations' session, for `check --locks` (trace.ts); absent on an engine that cannot lend it. */
+  readonly trace?: TraceSession
   /**
    * Why a failure comes from the engine rather than from the migration (an
    * extension or language the embedded engine lacks), or undefined.

@@ -17,6 +17,7 @@ import { rehearse, type RehearsalStep } from './rehearse.js'
 import { chooseServers, startLocal, type LocalServer } from './local.js'
 import { adaptForEmbedded, createdExtensions } from './rewrite.js'
 import { startServer, type ServerEngine } from './scratch.js'
+import type { TraceCondition, TraceReview } from './trace-review.js'
 import type { CheckEvent, CheckResult, DriftResult } from './types.js'
 
 export interface CheckOptions {
@@ -51,6 +52,19 @@ export interface CheckOptions {
   waitForDatabase?: number
   /** Embedded: keep a snapshot of a fresh data directory in the temp dir for later runs (default true). */
   cache?: boolean
+  /**
+   * Trace every up and down statement's locks and rewrites (`check
+   * --locks`): each migration gets `statements`, and the result `trace`.
+   */
+  locks?: boolean
+  /** With `locks`: conditions that fail the check (`ok` false), e.g. `['rewrite']`. */
+  failOn?: TraceCondition[]
+  /**
+   * With `locks`: hold lint's lock and rewrite findings against the trace
+   * (default true). Lint runs as if every earlier migration were in
+   * production, as the trace sees them.
+   */
+  compareLint?: boolean
   /** Aborting stops the check and drops the scratch database; the promise rejects with `signal.reason`. */
   signal?: AbortSignal
   onEvent?: (e: CheckEvent) => void
@@ -114,7 +128,8 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   let tClose = 0
   try {
     const steps = prepareAll(migrations, downs, engine.serverMajor)
-    rehearsal = await rehearse({ engine, steps, adapt, timeoutMs: options.migrationTimeout, signal: options.signal, onEvent: options.onEvent })
+    const trace = options.locks ? await tracer(engine, options.migrationTimeout) : undefined
+    rehearsal = await rehearse({ engine, steps, adapt, trace, timeoutMs: options.migrationTimeout, signal: options.signal, onEvent: options.onEvent })
   } catch (e) {
     // Aborting closes the engine under a running query or snapshot: whatever that throws is the abort.
     if (options.signal?.aborted) throw options.signal.reason
@@ -128,8 +143,10 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   const closeMs = round(performance.now() - tClose)
 
   const complete = rehearsal.migrations.every((m) => m.status !== 'skipped' && m.status !== 'not-run')
+  const review = options.locks ? await reviewTrace(options, rehearsal.migrations) : undefined
   const ok =
     complete &&
+    (review?.violations.length ?? 0) === 0 &&
     rehearsal.migrations.every((m) => m.status === 'ok') &&
     rehearsal.roundTrip.down.status !== 'failed' &&
     rehearsal.roundTrip.down.status !== 'not-restored' &&
@@ -145,6 +162,7 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
     ...(engine.scratchDatabase && !local ? { scratchDatabase: engine.scratchDatabase } : {}),
     migrations: rehearsal.migrations,
     roundTrip: rehearsal.roundTrip,
+    ...(review ? { trace: review } : {}),
     timings: {
       engine: engine.timings,
       migrationsMs: rehearsal.migrationsMs,
@@ -211,6 +229,31 @@ export async function checkDrift(options: DriftOptions): Promise<DriftResult> {
       totalMs: round(performance.now() - t0),
     },
   }
+}
+
+/** The rehearsal's trace hook (trace.ts, loaded only for --locks). */
+async function tracer(engine: CheckEngine, timeoutMs: number | undefined): Promise<NonNullable<Parameters<typeof rehearse>[0]['trace']>> {
+  const session = engine.trace
+  if (!session) throw new ConfigError(`check --locks cannot trace on the ${engine.kind} engine`, 'USAGE')
+  const { traceStep } = await import('./trace.js')
+  return (step, original) => traceStep(session, step, original, { timeoutMs })
+}
+
+/** The --fail-on verdicts and lint's lock findings against the trace. */
+async function reviewTrace(options: CheckOptions, migrations: CheckResult['migrations']): Promise<TraceReview> {
+  const { violations, compareWithLint } = await import('./trace-review.js')
+  const statements = migrations.flatMap((m) => m.statements ?? [])
+  const failOn = options.failOn ?? []
+  const review: TraceReview = { failOn, violations: violations(statements, failOn) }
+  if (options.compareLint !== false) {
+    const { lint } = await import('../lint/index.js')
+    // Every migration taken as applied: a table an earlier one made is an
+    // existing table, as it is for the trace (and in production).
+    const last = migrations.reduce((max, m) => Math.max(max, m.version), 0)
+    const linted = await lint({ dir: options.dir }, { assumeApplied: last })
+    review.lint = compareWithLint(statements, linted.findings)
+  }
+  return review
 }
 
 function serviceOf(options: { service?: string; dir: string }): string {
@@ -293,3 +336,6 @@ function round(ms: number): number {
 export type * from './types.js'
 export type { Difference, Verbs } from './diff.js'
 export type { ObjectKind, AttributeValue } from './snapshot.js'
+export type { TracedStatement, TracedLock, RelationKind } from './trace.js'
+export type { TraceCondition, TraceReview, TraceViolation, LintVerdict, LintMiss } from './trace-review.js'
+export type { LockMode, Blocks } from './lock-modes.js'

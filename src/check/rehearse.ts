@@ -10,6 +10,7 @@ import { describeDifference, diffSchemas, DOWN_VERBS, type Difference, type Verb
 import { toCheckError, type CheckEngine } from './engine.js'
 import type { Adaptation } from './rewrite.js'
 import { snapshot, type Schema } from './snapshot.js'
+import type { StepTrace } from './trace.js'
 import type { CheckDifference, CheckEvent, MigrationCheck, RoundTripCheck } from './types.js'
 
 /** One migration, prepared for this engine. */
@@ -29,6 +30,12 @@ export interface RehearseInput {
   timeoutMs?: number
   signal?: AbortSignal
   onEvent?: (e: CheckEvent) => void
+  /**
+   * `check --locks`: runs the first up and the down of each migration
+   * instead of `engine.run`, tracing each statement (trace.ts). Gets the
+   * step to run and the step as the file has it.
+   */
+  trace?: (step: PlanStep, original: PlanStep) => Promise<StepTrace>
 }
 
 export interface Rehearsal {
@@ -62,10 +69,15 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
     if (signal?.aborted) throw signal.reason
   }
   /** Runs a step; an error caused by the abort is the abort. Notes go to `into` (once each). */
-  const run = async (step: PlanStep, into?: string[]): Promise<void> => {
+  const run = async (step: PlanStep, into?: string[], traced?: { original: PlanStep; r: MigrationCheck }): Promise<void> => {
     checkAbort()
     try {
-      const notes = await engine.run(step, { timeoutMs: input.timeoutMs })
+      let notes: string[] | void
+      if (traced && input.trace) {
+        const t = await input.trace(step, traced.original)
+        ;(traced.r.statements ??= []).push(...t.statements)
+        notes = t.notes
+      } else notes = await engine.run(step, { timeoutMs: input.timeoutMs })
       for (const n of notes ?? []) if (into && !into.includes(n)) into.push(n)
     } catch (e) {
       checkAbort()
@@ -152,7 +164,7 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
     const snapStart = snapshotMs
 
     try {
-      r.timings.upMs = await timed(() => run(up, notes))
+      r.timings.upMs = await timed(() => run(up, notes, { original: m.up, r }))
     } catch (e) {
       checkAbort()
       fail(e, 'up')
@@ -169,7 +181,7 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
       continue
     }
     try {
-      r.timings.downMs = await timed(() => run(down, notes))
+      r.timings.downMs = await timed(() => run(down, notes, { original: m.down!, r }))
     } catch (e) {
       checkAbort()
       fail(e, 'down')

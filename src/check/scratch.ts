@@ -129,6 +129,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerEngine> {
         }
       },
       limitation: () => undefined,
+      trace: {
+        exec: async (sql) => void (await session.unsafe(sql)),
+        query: async (sql) => (await session.unsafe(sql)) as unknown as Record<string, unknown>[],
+      },
       async close() {
         opts.signal?.removeEventListener('abort', onAbort)
         await close()

@@ -1,5 +1,7 @@
 /** The shapes `check` returns and emits. Plain data: no methods, no I/O. */
 import type { Difference } from './diff.js'
+import type { TracedStatement } from './trace.js'
+import type { TraceReview } from './trace-review.js'
 
 /** A difference with its sentence, e.g. `down of 004 leaves column users.avatar_url`. */
 export interface CheckDifference extends Difference {
@@ -66,6 +68,8 @@ export interface MigrationCheck {
   rewrites: Rewrite[]
   /** What the engine did beyond the files (present only when it did something, e.g. created a missing role). */
   notes?: string[]
+  /** `check --locks`: what each statement of its up, then its down, locked and rewrote (trace.ts). */
+  statements?: TracedStatement[]
   timings: MigrationTimings
 }
 
@@ -135,6 +139,8 @@ export interface CheckResult {
   scratchDatabase?: string
   migrations: MigrationCheck[]
   roundTrip: { down: RoundTripCheck; up: RoundTripCheck }
+  /** `check --locks`: the --fail-on verdicts (any makes `ok` false) and lint held against the trace. */
+  trace?: TraceReview
   timings: CheckTimings
 }
 

@@ -6,6 +6,7 @@ import { formatMs } from '../../db/lock.js'
 import { ConfigError, EXIT } from '../../errors.js'
 import type { Context } from '../context.js'
 import type { Output } from '../render.js'
+import { annotateTrace, printReview, printStatements } from '../trace-output.js'
 import { parseDuration } from '../values.js'
 
 /** Thrown into the check when Ctrl-C (or SIGTERM) arrives; the check drops its scratch database and rejects with it. */
@@ -37,6 +38,20 @@ export default async function checkCommand(ctx: Context): Promise<number> {
     throw new ConfigError(`${pgBin !== undefined ? '--pg-bin' : '--pg-version'} runs check on a PostgreSQL it starts (--engine postgres), not --engine ${engine}`, 'USAGE')
   }
   if (drift && (local || engine === 'postgres')) throw new ConfigError('check --drift compares a live database: it cannot use --engine postgres, --pg-version or --pg-bin', 'USAGE')
+  // `lint --trace` is this command with --locks (lint.ts hands over).
+  const locks = ctx.flags.locks === true || ctx.flags.trace === true
+  const failOnFlag = ctx.str('fail-on')
+  if (failOnFlag !== undefined && !locks) throw new ConfigError('--fail-on needs --locks (the conditions are on the lock trace)', 'USAGE')
+  if (locks && drift) throw new ConfigError('--locks traces the rehearsal: it cannot be combined with --drift', 'USAGE')
+  let failOn
+  if (failOnFlag !== undefined) {
+    const { parseConditions } = await import('../../check/trace-review.js')
+    try {
+      failOn = parseConditions(failOnFlag)
+    } catch (e) {
+      throw new ConfigError(`--fail-on: ${(e as Error).message}`, 'USAGE')
+    }
+  }
   const target = ctx.target!
   const timeout = ctx.str('timeout')
   const wait = ctx.int('wait', '--wait')
@@ -87,6 +102,7 @@ export default async function checkCommand(ctx: Context): Promise<number> {
       ...common,
       ...chosen,
       ...(pgVersions[0] !== undefined ? { pgVersion: pgVersions[0] } : {}),
+      ...(locks ? { locks, failOn } : {}),
       signal: controller.signal,
       onEvent,
     })
@@ -121,6 +137,7 @@ function progress(ctx: Context): (e: CheckEvent) => void {
       }
       case 'migration-checked':
         printMigration(ctx, e.migration, `[${e.index}/${e.total}]`)
+        printStatements(out, e.migration)
         return
       case 'round-trip':
         printRoundTrip(out, e.direction, e.result)
@@ -172,7 +189,9 @@ function printCheck(ctx: Context, r: CheckResult): void {
   const { out } = ctx
   if (out.json) out.jsonDocument(r)
   if (out.github) annotate(ctx, r)
+  if (out.github) annotateTrace(out, r)
   if (out.json) return
+  printReview(out, r)
   const round = r.roundTrip
   if (round.down.status === 'not-run') out.log(`Round trip (all down, all up again): ${round.down.reason ?? 'not run'}`)
   out.log(`Timings: ${engineTimings(r.engine, r.timings.engine)}; migrations ${ms(r.timings.migrationsMs)}; round trip ${ms(r.timings.roundTripMs)}; snapshots ${ms(r.timings.snapshotMs)} of that; total ${ms(r.timings.totalMs)}`)
@@ -188,6 +207,7 @@ function printCheck(ctx: Context, r: CheckResult): void {
     plural(count('no-down'), 'migration has no down file', 'migrations have no down file'),
     round.down.status === 'not-restored' || round.up.status === 'not-restored' ? 'the full round trip does not restore the schema' : '',
     round.down.status === 'failed' || round.up.status === 'failed' ? 'the full round trip failed' : '',
+    plural(r.trace?.violations.length ?? 0, 'statement fails --fail-on', 'statements fail --fail-on'),
   ].filter(Boolean)
   out.log(`Check ${r.complete ? 'failed' : 'incomplete'}: ${parts.join(', ')}`, 'error')
 }

@@ -18,6 +18,12 @@ import { parseDuration } from '../values.js'
  */
 export default async function lintCommand(ctx: Context, args: string[]): Promise<number> {
   const { out } = ctx
+  if (ctx.flags.trace === true) {
+    // The same rehearsal as `check --locks`, lint's lock findings confirmed or not.
+    if (args.length > 0) throw new ConfigError('lint --trace rehearses the migrations directory: give --dir, not files', 'USAGE')
+    return (await import('./check.js')).default(ctx)
+  }
+  if (ctx.str('fail-on') !== undefined) throw new ConfigError('--fail-on needs --trace (the conditions are on the lock trace)', 'USAGE')
   if (args.length > 0 && ctx.str('dir') !== undefined) {
     throw new ConfigError('lint takes either --dir or files, not both', 'USAGE')
   }
