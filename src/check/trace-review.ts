@@ -94,7 +94,7 @@ export function violations(statements: TracedStatement[], conditions: readonly T
         case 'lock-held-across-statements': {
           const l = existing.find((x) => isStrong(x.mode))
           if (l && s.heldWhile > 0) {
-            out.push({ condition: c, ...at, message: `${sqlName(l.mode)} on ${l.relation} is held while ${s.heldWhile} more statement${s.heldWhile === 1 ? '' : 's'} run (until COMMIT)` })
+            out.push({ condition: c, ...at, message: `${sqlName(l.mode)} on ${l.relation} is held while ${s.heldWhile} more statement${s.heldWhile === 1 ? ' runs' : 's run'} (until COMMIT)` })
           }
           break
         }

@@ -19,8 +19,13 @@ export function heldPhrase(s: TracedStatement): string {
   return `held while ${s.heldWhile} more statement${s.heldWhile === 1 ? '' : 's'} run${s.heldWhile === 1 ? 's' : ''} (until COMMIT)`
 }
 
-/** The lines for one statement: where and what, then each lock and the rewrites. */
-export function statementLines(s: TracedStatement): string[] {
+/**
+ * The lines for one statement: where and what, then each lock and the
+ * rewrites. `heldSince`: the line of an earlier statement of its
+ * transaction whose lock on an existing relation is still held (a lock
+ * already held is not taken again, so it shows no new one).
+ */
+export function statementLines(s: TracedStatement, heldSince?: number): string[] {
   const lines = [`${s.file}:${s.line}  ${s.statement.length > 100 ? s.statement.slice(0, 97) + '...' : s.statement}`]
   const shown = s.locks.filter(felt)
   const made = s.locks.filter((l) => !l.existed && l.kind !== 'index')
@@ -28,7 +33,11 @@ export function statementLines(s: TracedStatement): string[] {
     const doc = s.observed ? '' : ' (documented; not observable outside a transaction)'
     lines.push(`    ${l.mode} on ${l.relation}${doc}: blocks ${l.blocks}; ${heldPhrase(s)}`)
   }
-  if (shown.length === 0) lines.push(made.length > 0 ? `    locks only what it creates (${made.map((l) => l.relation).join(', ')})` : '    no lock on an existing relation')
+  if (shown.length === 0) {
+    if (made.length > 0) lines.push(`    locks only what it creates (${made.map((l) => l.relation).join(', ')})`)
+    else if (heldSince !== undefined) lines.push(`    no new lock: runs under the locks taken at line ${heldSince}`)
+    else lines.push('    no lock on an existing relation')
+  }
   if (s.rewrites.length > 0) lines.push(`    rewrites ${s.rewrites.join(', ')}`)
   return lines
 }
@@ -36,9 +45,13 @@ export function statementLines(s: TracedStatement): string[] {
 /** Per-migration trace lines (human mode), right after the migration's status line. */
 export function printStatements(out: Output, m: MigrationCheck): void {
   if (!m.statements || out.quiet) return
-  for (const s of m.statements) {
+  for (const [i, s] of m.statements.entries()) {
     const strong = s.rewrites.length > 0 || s.locks.some((l) => felt(l) && isStrong(l.mode))
-    for (const line of statementLines(s)) out.log(`  ${line}`, strong ? 'warn' : 'detail')
+    const earlier = m.statements
+      .slice(0, i)
+      .filter((e, j) => e.file === s.file && e.heldWhile >= i - j && e.locks.some(felt))
+      .at(-1)
+    for (const line of statementLines(s, earlier?.line)) out.log(`  ${line}`, strong ? 'warn' : 'info')
   }
 }
 
@@ -50,7 +63,7 @@ export function printReview(out: Output, r: CheckResult): void {
     const { verdicts, missed } = review.lint
     const confirmed = verdicts.filter((v) => v.confirmed).length
     out.log(`Lint vs trace: ${confirmed} confirmed, ${verdicts.length - confirmed} not confirmed, ${missed.length} missed by lint`)
-    for (const v of verdicts) out.log(`  ${v.file}:${v.line}:${v.column} ${v.rule}: ${v.confirmed ? 'confirmed' : 'NOT confirmed'} (${v.trace})`, v.confirmed ? 'detail' : 'warn')
+    for (const v of verdicts) out.log(`  ${v.file}:${v.line}:${v.column} ${v.rule}: ${v.confirmed ? 'confirmed' : 'NOT confirmed'} (${v.trace})`, v.confirmed ? 'info' : 'warn')
     for (const m of missed) out.log(`  ${m.file}:${m.line} missed by lint: ${m.trace}`, 'warn')
   }
   if (review.failOn.length > 0) {
