@@ -61,8 +61,8 @@ export interface CheckOptions {
   failOn?: TraceCondition[]
   /**
    * With `locks`: hold lint's lock and rewrite findings against the trace
-   * (default true). Lint runs as if every earlier migration were in
-   * production, as the trace sees them.
+   * (default true). Lint runs with its defaults: a table an earlier
+   * migration made is an existing table, as the trace sees it.
    */
   compareLint?: boolean
   /** Aborting stops the check and drops the scratch database; the promise rejects with `signal.reason`. */
@@ -247,10 +247,9 @@ async function reviewTrace(options: CheckOptions, migrations: CheckResult['migra
   const review: TraceReview = { failOn, violations: violations(statements, failOn) }
   if (options.compareLint !== false) {
     const { lint } = await import('../lint/index.js')
-    // Every migration taken as applied: a table an earlier one made is an
-    // existing table, as it is for the trace (and in production).
-    const last = migrations.reduce((max, m) => Math.max(max, m.version), 0)
-    const linted = await lint({ dir: options.dir }, { assumeApplied: last })
+    // Lint's default: a table an earlier migration made is an existing
+    // table, as it is for the trace (it existed before the migration).
+    const linted = await lint({ dir: options.dir })
     review.lint = compareWithLint(statements, linted.findings)
   }
   return review

@@ -133,7 +133,9 @@ test('human output: each statement with its locks, what they block and how long 
     '  002_age.down.sql:2  ALTER TABLE users ALTER COLUMN age TYPE int',
   ])
   // Every lock and rewrite lint predicts is confirmed; CREATE INDEX's SHARE came with line 1 (ALTER TYPE takes it too).
-  assert.ok(lines.includes('Lint vs trace: 6 confirmed, 0 not confirmed, 0 missed by lint'), r.stdout)
+  assert.ok(lines.includes('Lint vs trace: 5 confirmed, 0 not confirmed, 1 missed by lint'), r.stdout)
+  // Lint takes a table as new for the down of the migration that made it; in production it has rows by then.
+  assert.ok(lines.includes('  001_users.down.sql:1 missed by lint: AccessExclusiveLock on users (blocks reads and writes)'), r.stdout)
   assert.ok(lines.includes('  002_age.up.sql:1:19 alter-column-type: confirmed (AccessExclusiveLock on users (blocks reads and writes); rewrites users, users_pkey)'), r.stdout)
   assert.ok(lines.includes('  002_age.up.sql:2:1 index-without-concurrently: confirmed (AccessExclusiveLock on users (blocks reads and writes, held since line 1))'), r.stdout)
 })
@@ -203,12 +205,13 @@ test('lint --trace runs the same rehearsal; usage errors name the flag', async (
   assert.equal(
     doc.trace?.lint?.verdicts.map((v) => `${v.file}:${v.line} ${v.rule} ${v.confirmed ? 'confirmed' : 'not confirmed'}`),
     [
-      '001_users.down.sql:1 missing-lock-timeout confirmed',
       '002_email.down.sql:1 missing-lock-timeout confirmed',
       '002_email.up.sql:1 missing-lock-timeout confirmed',
       '002_email.up.sql:1 volatile-default confirmed',
     ],
   )
+
+  assert.equal(doc.trace?.lint?.missed.map((m) => `${m.file}:${m.line} ${m.trace}`), ['001_users.down.sql:1 AccessExclusiveLock on users (blocks reads and writes)'])
 
   const bad = await runCli(['check', '--locks', '--fail-on', 'rewrite,slow', '--dir', d], { cwd: ROOT })
   assert.is(bad.code, 2)
