@@ -71,6 +71,14 @@ export function prepareStep(input: PrepareInput): PlanStep {
       message: `${noTransactionReason} cannot run inside the file's own BEGIN/COMMIT: drop the wrapper`,
     })
   }
+  for (const copy of analysis.clientCopy) {
+    problems.push({
+      file,
+      line: copy.line,
+      column: copy.column,
+      message: `${copy.what} exchanges rows with the client, which a migration file cannot do (psql's inline data is not supported): load the data with INSERT, or COPY from a server-side file`,
+    })
+  }
   if (problems.length > 0) throw new FileError(problems)
 
   // Both kinds run statement by statement: inside one transaction, or each on its own.

@@ -35,6 +35,7 @@ import { renameTable } from './rules/rename-table.js'
 import { setNotNull } from './rules/set-not-null.js'
 import { syntaxError } from './rules/syntax-error.js'
 import { transactionControl } from './rules/transaction-control.js'
+import { copyOverClient } from './rules/copy-over-client.js'
 import { transactionWrapper } from './rules/transaction-wrapper.js'
 import { unreadableFile } from './rules/unreadable-file.js'
 import { versionGap } from './rules/version-gap.js'
@@ -59,6 +60,7 @@ export const RULES: readonly LintRule[] = [
   syntaxError,
   badDirective,
   transactionControl,
+  copyOverClient,
   transactionWrapper,
   concurrentlyInWrappedFile,
   concurrentlyInTransaction,

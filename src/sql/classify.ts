@@ -128,6 +128,16 @@ export interface FileAnalysis {
   bodyText: string
   /** Control statements other than the whole-file wrapper. */
   transactionControl: TransactionControlUse[]
+  /** `COPY ... FROM STDIN` / `TO STDOUT`: statements that wait for (or send) data over the client connection. */
+  clientCopy: ClientCopy[]
+}
+
+export interface ClientCopy {
+  statement: number
+  /** `COPY ... FROM STDIN` or `COPY ... TO STDOUT`. */
+  what: string
+  line: number
+  column: number
 }
 
 /**
@@ -412,6 +422,7 @@ export function analyzeFile(text: string): FileAnalysis {
   const noTransactionReasons: NoTransactionReason[] = []
   const addsEnum: number[] = []
   const control: TransactionControlUse[] = []
+  const clientCopy: ClientCopy[] = []
   // Only the first and last statements' cursors are needed again (for the wrapper test).
   let firstCursor: Cursor | undefined
   let lastCursor: Cursor | undefined
@@ -424,6 +435,8 @@ export function analyzeFile(text: string): FileAnalysis {
     if (isAddValue(c)) addsEnum.push(i)
     const keyword = controlKeyword(c)
     if (keyword !== null) control.push({ statement: i, keyword, line: stmt.line, column: stmt.column })
+    const copy = copyOverClient(c)
+    if (copy !== null) clientCopy.push({ statement: i, what: copy, line: stmt.line, column: stmt.column })
   })
 
   const first = statements[0]
@@ -457,7 +470,22 @@ export function analyzeFile(text: string): FileAnalysis {
     body,
     bodyText,
     transactionControl: transactionControlUses,
+    clientCopy,
   }
+}
+
+/**
+ * `COPY ... FROM STDIN` and `COPY ... TO STDOUT` (top level, so a FROM inside
+ * `COPY (select ... from t) TO ...` does not count): the server then waits
+ * for the client to send or take rows, which a migration file cannot do.
+ */
+function copyOverClient(c: Cursor): string | null {
+  if (c.word(0) !== 'COPY') return null
+  const from = c.findWord('FROM', 1)
+  if (from >= 0 && c.word(from + 1) === 'STDIN') return 'COPY ... FROM STDIN'
+  const to = c.findWord('TO', 1)
+  if (to >= 0 && c.word(to + 1) === 'STDOUT') return 'COPY ... TO STDOUT'
+  return null
 }
 
 /** Replaces each statement and its `;` by spaces, keeping line breaks so offsets and lines still match. */

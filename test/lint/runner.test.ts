@@ -11,7 +11,7 @@ import { prepareStep } from '../../src/core/prepare.js'
 import { lintFiles } from './tester.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const RUNNER_RULES = ['syntax-error', 'bad-directive', 'transaction-control', 'concurrently-in-wrapped-file']
+const RUNNER_RULES = ['syntax-error', 'bad-directive', 'transaction-control', 'copy-over-client', 'concurrently-in-wrapped-file']
 
 function refusedByRunner(sql: string): boolean {
   try {
@@ -33,6 +33,9 @@ const CASES = [
   'select 1;\nCOMMIT;',
   'begin;\nselect 1;\ncommit;\nselect 2;',
   'rollback;',
+  'copy t from stdin;',
+  'copy (select * from t) to stdout;',
+  "copy t from '/tmp/x.csv';",
   "prepare transaction 'x';",
   'savepoint a;\nrollback to savepoint a;',
   "select 'unterminated;",
