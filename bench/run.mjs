@@ -19,6 +19,9 @@
 //       L   `lint --dir` of W1's 1,000 migrations   } only if `--help` lists the command
 //       C   `check --dir fixtures/discovery-svc/migrations` }
 //       SC  no-op `up` with 100 / 1,000 / 10,000 applied: time and peak RSS
+//       F   fleet: `up --targets` over BENCH_FLEET_DBS (200) databases x 20
+//           migrations at --parallel 1, 8 and 32 (BENCH_FLEET_REPS runs, 3):
+//           the ratio parallel 8 / parallel 1 and peak RSS at --parallel 32
 //     The floor is bench/floor.mjs (a copy of ../shared/bench/floor/floor.mjs):
 //     postgres.js, one simple-protocol query per migration.
 //     dbmate (Go) runs beside them: npm @dbmate/linux-x64, a devDependency of
@@ -31,7 +34,7 @@
 // Knobs: BENCH_REPS (5), BENCH_STARTUP_RUNS (20), BENCH_TIMEOUT (120 s per
 // command), BENCH_W4_TIMEOUT (300 s per W4 run), BENCH_MAX_MINUTES (30: past
 // it the remaining measurements are skipped), BENCH_ONLY (e.g. "S,W1,W3":
-// a subset of S W1 W3 W4 L C SC), BENCH_SKIP_BUILD=1, BENCH_DATABASE_URL,
+// a subset of S W1 W3 W4 L C SC F), BENCH_FLEET_DBS (200), BENCH_FLEET_REPS (3), BENCH_SKIP_BUILD=1, BENCH_DATABASE_URL,
 // BENCH_PG_BIN, BENCH_DBMATE, BENCH_KEEP_TMP=1, BENCH_QUIET_WAIT (60: seconds
 // to wait before each section for CPU pressure under 20 %; 0 = never wait).
 
@@ -71,7 +74,9 @@ const STARTUP_RUNS = Math.floor(num('BENCH_STARTUP_RUNS', 20));
 const TIMEOUT_S = num('BENCH_TIMEOUT', 120);
 const W4_TIMEOUT_S = num('BENCH_W4_TIMEOUT', 300);
 const MAX_MS = num('BENCH_MAX_MINUTES', 30) * 60_000;
-const SECTIONS = ['S', 'W1', 'W3', 'W4', 'L', 'C', 'SC'];
+const SECTIONS = ['S', 'W1', 'W3', 'W4', 'L', 'C', 'SC', 'F'];
+const FLEET_DBS = Math.floor(num('BENCH_FLEET_DBS', 200));
+const FLEET_REPS = Math.floor(num('BENCH_FLEET_REPS', 3));
 const ONLY = new Set((process.env.BENCH_ONLY || SECTIONS.join(',')).split(/[,\s]+/).filter(Boolean).map((s) => s.toUpperCase()));
 for (const s of ONLY) {
   if (!SECTIONS.includes(s)) {
@@ -593,6 +598,67 @@ async function sectionScale(w4, keptW4) {
   }
 }
 
+/**
+ * Fleet: one `up --targets` over FLEET_DBS databases of 20 migrations each,
+ * at --parallel 1, 8 and 32, round-robin; between runs every database is
+ * emptied again (its tables and bookkeeping rows dropped: cheaper than
+ * 200 CREATE DATABASE). After each run every database must hold 20 records.
+ */
+async function sectionFleet() {
+  const levels = [1, 8, 32];
+  const wl = writeWorkload('F', path.join(tmpDir, 'F'));
+  const names = Array.from({ length: FLEET_DBS }, (_, i) => `bench_fleet_${String(i + 1).padStart(3, '0')}`);
+  log(`F: up of ${wl.count} migrations on ${names.length} databases, --parallel ${levels.join(' / ')}, ${FLEET_REPS} runs each`);
+  for (const n of names) await freshDb(n);
+  const targets = path.join(tmpDir, 'F-targets.txt');
+  fs.writeFileSync(targets, names.map((n) => `${n}=${dbUrl(n)}`).join('\n') + '\n');
+  const drops = Array.from({ length: wl.count }, (_, i) => `f_t${String(i + 1).padStart(3, '0')}`).join(', ');
+  const each = async (fn) => {
+    for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map(fn));
+  };
+  const reset = () =>
+    each((n) => query(n, `DROP TABLE IF EXISTS ${drops}; DO $$ BEGIN IF to_regclass('migration_records') IS NOT NULL THEN ` +
+      `DELETE FROM migration_records WHERE service = 'bench'; DELETE FROM schema_versions WHERE service = 'bench'; END IF; END $$`));
+  const recorded = async () => {
+    let total = 0;
+    await each(async (n) => {
+      total += await appliedCount(TOOLS.bundle, n);
+    });
+    return total;
+  };
+  const figs = Object.fromEntries(levels.map((p) => [p, figure('F', `up --targets, --parallel ${p}`, 'bundle', { parallel: p })]));
+  for (let rep = 1; rep <= FLEET_REPS; rep++) {
+    for (const p of levels) {
+      const f = figs[p];
+      if (overBudget()) {
+        f.note ||= 'skipped: time budget spent';
+        continue;
+      }
+      await reset();
+      await checkpoint();
+      const r = await measure(NODE, [BUNDLE, 'up', '--service', 'bench', '--dir', wl.dir, '--targets', targets, '--parallel', String(p), '--quiet'], {
+        env: baseEnv,
+        timeoutS: TIMEOUT_S * 5,
+        logFile: path.join(tmpDir, 'logs', `F-${p}-${rep}.log`),
+      });
+      const n = await recorded();
+      const want = wl.count * names.length;
+      const status = r.timedOut ? 'timeout' : r.code !== 0 ? 'fail' : n !== want ? 'verify-failed' : 'ok';
+      const note = status === 'ok' ? '' : `exit ${r.code ?? r.signal}, ${n}/${want} recorded: ${lastLines(r.output)}`;
+      f.runs.push({ rep, wall: r.wall, rssKb: r.rssKb, cpu: r.cpu, code: r.code, status, note });
+      if (status !== 'ok') {
+        f.status = status;
+        f.note = note;
+        log(`F --parallel ${p} rep ${rep}: ${status}: ${note}`);
+      }
+    }
+    log(`F rep ${rep}: ${levels.map((p) => `--parallel ${p} ${fmtS(figs[p].runs.at(-1)?.wall)} ${fmtMb((figs[p].runs.at(-1)?.rssKb ?? 0) / 1024)}`).join(', ')}`);
+  }
+  levels.forEach((p) => summarize(figs[p]));
+  await reset();
+  for (const n of names) await dropDb(n).catch(() => {});
+}
+
 // ------------------------------------------------------------ goals
 
 const fmtS = (s) => (s == null ? '—' : `${s.toFixed(3)} s`);
@@ -672,6 +738,15 @@ function goals() {
       `${linT ? '' : ' (grows)'}; RSS ${mA.toFixed(2)} MB then ${mB.toFixed(2)} MB per 1,000 files${linM ? '' : ' (grows)'}`;
     f.scale = { time_s_per_1000: [tA, tB], rss_mb_per_1000: [mA, mB] };
   }
+  // fleet: --parallel 8 against --parallel 1, and memory at --parallel 32
+  const f1 = find('F', 'up --targets, --parallel 1', 'bundle');
+  const f8 = find('F', 'up --targets, --parallel 8', 'bundle');
+  const f32 = find('F', 'up --targets, --parallel 32', 'bundle');
+  if (f8) g(f8, '<= 0.3x of --parallel 1', verdictRatio(f8.median_s, f1?.median_s, 0.3, '--parallel 1'));
+  if (f32) {
+    const rss = f32.rss_mb;
+    g(f32, 'peak RSS <= 150 MB', { met: rss == null ? null : rss <= 150, text: rss == null ? 'not measured' : rss <= 150 ? `met (${fmtMb(rss)})` : `NOT met: ${fmtMb(rss)}` });
+  }
   // peak RSS of the bundle on W1 up and on the no-op up: within 5 MB of the floor's (issue 20)
   for (const [section, measureName] of [['W1', 'up'], ['W3', 'no-op up']]) {
     const fb = find(section, measureName, 'bundle');
@@ -700,6 +775,7 @@ const SECTION_TITLE = {
   L: 'L: lint',
   C: 'C: check (embedded)',
   SC: 'Scale: no-op `up` (tiny migrations)',
+  F: `F: fleet, ${FLEET_DBS} databases x 20 migrations`,
 };
 
 function table() {
@@ -871,6 +947,7 @@ async function main() {
   if (ONLY.has('L')) await quiet('L').then(() => sectionOffline('L', 'lint', w1.dir, `--dir, ${w1.count.toLocaleString('en-US')} migrations`, hasLint));
   if (ONLY.has('C')) await quiet('C').then(() => sectionOffline('C', 'check', path.join(ROOT, 'fixtures', 'discovery-svc', 'migrations'), '--dir fixtures/discovery-svc/migrations', hasCheck));
   if (ONLY.has('SC')) await quiet('SC').then(() => sectionScale(w4, keptW4));
+  if (ONLY.has('F')) await quiet('F').then(sectionFleet);
 
   if (!withDbmate && ONLY.has('W3')) {
     const at = figures.findIndex((f) => f.section === 'W3' && f.measure === 'no-op up' && f.tool === 'binary');

@@ -35,6 +35,21 @@ export const workloads = {
              `where s.nspname = 'public' and c.relkind = 'r' and c.relname like 'w1\\_t%'` };
   },
 
+  // The fleet workload (section F): 20 migrations per database, each a small
+  // table with a row; run on 200 databases at once with --targets.
+  F(n = 20) {
+    const w = 3, out = [];
+    for (let i = 1; i <= n; i++) {
+      const t = `f_t${pad(i, w)}`;
+      out.push({
+        version: i, slug: `create_${t}`,
+        up: `CREATE TABLE ${t} (id bigint PRIMARY KEY, name text NOT NULL);\nINSERT INTO ${t} VALUES (1, 'x');\n`,
+        down: `DROP TABLE ${t};\n`,
+      });
+    }
+    return { width: w, migrations: out, check: 'select true' };
+  },
+
   // 10,000 tiny migrations.
   W4(n = 10000) {
     const w = 5, out = [];

@@ -88,7 +88,7 @@ function stoppingLine(reason: 'canary' | 'error' | 'interrupted', target?: strin
 
 /** `t012: ok 3 -> 20, 17 applied (1.2s)`; a failure with its first error. */
 export function targetLine(r: FleetRow): string {
-  const versions = r.before === null && r.after === null ? '' : ` ${v(r.before)} -> ${v(r.after)}`
+  const versions = r.before === null && r.after === null ? '' : r.before === r.after ? ` at ${v(r.after)}` : ` ${v(r.before)} -> ${v(r.after)}`
   const applied = r.applied ? `, ${r.applied} ${r.before !== null && r.after !== null && r.after < r.before ? 'rolled back' : 'applied'}` : ''
   const pending = r.pending !== undefined ? `, ${r.pending} pending` : ''
   const head = `${r.target}: ${r.result}${versions}${applied}${pending} (${formatMs(r.durationMs)})`

@@ -135,6 +135,47 @@ it('a fleet run killed with SIGKILL and resumed migrates every target exactly on
   for (const t of doc.targets) assert.is(t.after, 3, t.target)
 })
 
+it('Ctrl-C: no new target starts, running ones stop after their current migration, exit 130', async () => {
+  const { dbs } = S.fleet!
+  // 002 waits for advisory lock 4300, which the test holds in the first two databases.
+  const dir = await fleetMigrations('i', 3, { '002_i_t2.up.sql': 'select pg_advisory_xact_lock(4300);\ncreate table i_t2 (id int);\n' })
+  const group = dbs.slice(100, 110)
+  const [first, second] = [group[0]!, group[1]!]
+  const holders = await Promise.all([first, second].map((d) => S.fleet!.sql(d).reserve()))
+  try {
+    for (const h of holders) await h`select pg_advisory_lock(4300)`
+    const file = await targetsFile(group.map((d) => lineOf(d.name, d.url, d.server)))
+    const child = spawnCli(['up', '--dir', dir, '--service', 'cli-i', '--targets', file, '--parallel', '2'], { env: passwords() })
+    child.stdin?.end()
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    const waiting = async (d: (typeof group)[number]) => {
+      const [row] = await S.fleet!.sql(d)<{ n: number }[]>`
+        select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted
+           and database = (select oid from pg_database where datname = current_database())`
+      return row!.n > 0
+    }
+    try {
+      await waitFor('both running targets inside 002', async () => (await waiting(first)) && (await waiting(second)), 120_000, 50)
+      child.kill('SIGINT')
+      await waitFor('the interrupted line', async () => /Interrupted: no new target starts/.test(stdout), 30_000)
+    } finally {
+      for (const h of holders) await h`select pg_advisory_unlock(4300)`
+    }
+    const code = await Promise.race([closed, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))])
+    if (code === 'hung') child.kill('SIGKILL')
+    assert.is(code, 130, `exit ${code}\n${stdout}\n${stderr}`)
+    assert.match(stdout, /^10 target\(s\): 2 stopped, 8 skipped in /m)
+    for (const d of [first, second]) assert.equal(await records(S.fleet!.sql(d), 'cli-i'), once(2), d.name)
+    for (const d of group.slice(2)) assert.equal(await records(S.fleet!.sql(d), 'cli-i'), [], d.name)
+  } finally {
+    for (const h of holders) h.release()
+  }
+})
+
 it('--targets-query: the catalogue on DATABASE_URL names the databases', async () => {
   const { dbs } = S.fleet!
   const dir = await fleetMigrations('s', 1)
