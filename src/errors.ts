@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'OUT_OF_ORDER'
   | 'GENERATE_FAILED'
   | 'POOLER_UNSAFE'
+  | 'INTERRUPTED'
   | 'CONNECTION_STALLED'
   | 'CONNECTION_LOST'
   | 'LOCK_LOST'
@@ -144,6 +145,29 @@ export class QueryError extends MigrateError {
     this.column = fields.column
     this.sqlState = fields.sqlState
     this.statement = fields.statement
+  }
+}
+
+/**
+ * The run was stopped through its AbortSignal (the CLI: SIGINT/SIGTERM).
+ * `step` is the migration that was running: cancelled on the server and
+ * rolled back, or, for a file without a transaction, stopped after the
+ * statements in `ran` (not recorded). `completed` (on MigrateError) stay
+ * applied; `currentVersion` is the version recorded afterwards.
+ */
+export class InterruptedError extends MigrateError {
+  step?: string
+  /** A no-transaction file: the statements that ran (line: text) and stay in effect. */
+  ran?: string[]
+  /** Whether `step` ran without a transaction (stopped between statements, not rolled back). */
+  noTransaction?: boolean
+  currentVersion?: number
+  constructor(message: string, fields: { step?: string; ran?: string[]; noTransaction?: boolean; cause?: unknown } = {}) {
+    super('INTERRUPTED', message, { cause: fields.cause })
+    this.name = 'InterruptedError'
+    this.step = fields.step
+    this.ran = fields.ran
+    this.noTransaction = fields.noTransaction
   }
 }
 

@@ -44,6 +44,7 @@ export {
   ConnectError,
   QueryError,
   LockError,
+  InterruptedError,
   IntegrityError,
   isMigrateError,
   EXIT,

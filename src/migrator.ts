@@ -33,7 +33,7 @@ import {
   type ServiceRow,
   type Tracking,
 } from './db/tracking.js'
-import { ConfigError, MigrateError } from './errors.js'
+import { ConfigError, InterruptedError, MigrateError } from './errors.js'
 import { lint as lintTarget, type LintOptions, type LintResult } from './lint/index.js'
 import { assertUsable, readSource, scan } from './source/scan.js'
 import { slugify, versionWidth } from './source/name.js'
@@ -86,6 +86,13 @@ export interface MigratorOptions {
 
 export interface RunOptions extends UpOptions {
   dryRun?: boolean
+  /**
+   * Aborting it stops the run: the running migration is cancelled on the
+   * server and rolled back (a file without a transaction stops after its
+   * current statement), the lock is released, and the call rejects with an
+   * InterruptedError (`step`, `completed`, `currentVersion`).
+   */
+  signal?: AbortSignal
 }
 
 export interface MarkOptions {
@@ -120,7 +127,7 @@ export interface Migrator {
   readonly service: string
   readonly dir: string
   up(opts?: RunOptions): Promise<RunResult>
-  down(opts?: DownOptions & { dryRun?: boolean }): Promise<RunResult>
+  down(opts?: DownOptions & { dryRun?: boolean; signal?: AbortSignal }): Promise<RunResult>
   status(): Promise<StatusResult>
   /** Every service recorded in the database. */
   statusAll(): Promise<ServiceRow[]>
@@ -233,15 +240,15 @@ export function createMigrator(options: MigratorOptions): Migrator {
    * Runs `fn` holding the service's lock, with a connection for the work and
    * (when the pool allows) another idle one holding the lock.
    */
-  async function locked<T>(fn: (work: ReservedSql, t: Tracking, lock: HeldLock) => Promise<T>): Promise<T> {
+  async function locked<T>(signal: AbortSignal | undefined, fn: (work: ReservedSql, t: Tracking, lock: HeldLock) => Promise<T>): Promise<T> {
     const sql = await db()
     // Calls that share a pool take turns in-process first: two of them polling
     // for the database lock would each hold a pooled connection, and the
     // winner could then never get its work connection.
-    return serialize(sql, service, () => lockedOn(sql, fn))
+    return serialize(sql, service, () => lockedOn(sql, signal, fn))
   }
 
-  async function lockedOn<T>(sql: Sql, fn: (work: ReservedSql, t: Tracking, lock: HeldLock) => Promise<T>): Promise<T> {
+  async function lockedOn<T>(sql: Sql, signal: AbortSignal | undefined, fn: (work: ReservedSql, t: Tracking, lock: HeldLock) => Promise<T>): Promise<T> {
     const t = await tables()
     const lockConn = await net(sql, 'opening the connection for the migration lock', sql.reserve())
     let work: ReservedSql | undefined
@@ -258,6 +265,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
         dedicated: max >= 2,
         timeoutMs: options.lockTimeout,
         bound: (round) => net(sql, `waiting for the migration lock of service ${service}`, round),
+        sleep: signal ? abortableSleep(signal) : undefined,
         onWait: (holder) => {
           waited = true
           emit({ type: 'lock-wait', service, holder })
@@ -339,7 +347,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
   /** The watch of the run in progress (set by lockedOn). */
   let watching: ReturnType<typeof watchSteps> | undefined
 
-  const runContext = (work: ReservedSql, t: Tracking, lock: HeldLock) => ({
+  const runContext = (work: ReservedSql, t: Tracking, lock: HeldLock, signal?: AbortSignal) => ({
+    signal,
     lock,
     watch: watching,
     conn: work,
@@ -376,12 +385,15 @@ export function createMigrator(options: MigratorOptions): Migrator {
       return { service, direction: 'up', dryRun, plan: steps, results: [], currentVersion: first.state.currentVersion, warnings }
     }
 
-    return locked(async (work, t, lock) => {
+    return locked(opts.signal, async (work, t, lock) => {
       // Another runner may have applied some while we waited for the lock.
       const { state } = await readState(work, t, source.migrations)
       const steps = stepsFor(planUp(state, opts))
       emit({ type: 'plan', service, direction: 'up', count: steps.length, steps })
-      const results = await runSteps(runContext(work, t, lock), steps)
+      const results = await runSteps(runContext(work, t, lock, opts.signal), steps).catch((e: unknown) => {
+        if (e instanceof InterruptedError) e.currentVersion = Math.max(state.currentVersion, ...(e.completed ?? []).map((r) => r.version))
+        throw e
+      })
       // A skipped step was applied by another runner: it counts as applied too.
       const currentVersion = Math.max(state.currentVersion, ...results.map((r) => r.version))
       emit({ type: 'done', service, direction: 'up', applied: count(results, 'applied'), currentVersion })
@@ -389,7 +401,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
     })
   }
 
-  async function down(opts: DownOptions & { dryRun?: boolean } = {}): Promise<RunResult> {
+  async function down(opts: DownOptions & { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<RunResult> {
     const dryRun = opts.dryRun ?? options.dryRun ?? false
     checkTarget(opts)
     const source = await load()
@@ -415,12 +427,19 @@ export function createMigrator(options: MigratorOptions): Migrator {
       return { service, direction: 'down', dryRun, plan: steps, results: [], currentVersion: state.currentVersion, warnings }
     }
 
-    return locked(async (work, t, lock) => {
+    return locked(opts.signal, async (work, t, lock) => {
       const { state } = await readState(work, t, source.migrations)
       const { steps, warnings } = await plan(state)
       for (const w of warnings) emit({ type: 'warning', service, message: w })
       emit({ type: 'plan', service, direction: 'down', count: steps.length, steps })
-      const results = await runSteps(runContext(work, t, lock), steps)
+      const results = await runSteps(runContext(work, t, lock, opts.signal), steps).catch((e: unknown) => {
+        if (e instanceof InterruptedError) {
+          const gone = new Set((e.completed ?? []).map((r) => r.version))
+          const applied = state.entries.filter((x) => x.state !== 'pending' && !gone.has(x.version)).map((x) => x.version)
+          e.currentVersion = Math.max(0, ...applied)
+        }
+        throw e
+      })
       const after = await readState(work, t, source.migrations)
       emit({ type: 'done', service, direction: 'down', applied: count(results, 'rolled-back'), currentVersion: after.state.currentVersion })
       return { service, direction: 'down' as const, dryRun: false, plan: steps, results, currentVersion: after.state.currentVersion, warnings }
@@ -548,7 +567,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       return { service, dryRun: false, marked, currentVersion: after.state.currentVersion }
     }
     if (dryRun) return apply(await db(), await tables(), false)
-    return locked((work, t) => apply(work, t, true))
+    return locked(undefined, (work, t) => apply(work, t, true))
   }
 
   async function markTo(to: number, opts: { dryRun?: boolean } = {}): Promise<MarkResult> {
@@ -584,7 +603,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       return { service, dryRun: !write, repaired }
     }
     if (dryRun) return apply(await db(), await tables(), false)
-    return locked((work, t) => apply(work, t, true))
+    return locked(undefined, (work, t) => apply(work, t, true))
   }
 
   return {
@@ -654,6 +673,23 @@ function serialize<T>(pool: object, service: string, run: () => Promise<T>): Pro
 function isLost(e: unknown): boolean {
   const code = (e as { code?: string })?.code
   return connectionLost(e) || code === 'CONNECTION_LOST' || code === 'CONNECTION_STALLED'
+}
+
+/** The lock wait's pause, cut short by an abort (nothing ran yet: nothing to undo). */
+function abortableSleep(signal: AbortSignal): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise<void>((resolve, reject) => {
+      const stop = () => {
+        clearTimeout(timer)
+        reject(Object.assign(new InterruptedError('interrupted while waiting for the migration lock'), { completed: [] }))
+      }
+      if (signal.aborted) return stop()
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', stop)
+        resolve()
+      }, ms)
+      signal.addEventListener('abort', stop, { once: true })
+    })
 }
 
 /** Rejects when `promise` has not settled within `ms`. */

@@ -4,11 +4,11 @@ import { commandsWith, OPTIONS, optionName } from './options.js'
 export const COMMAND_HELP: Record<string, { summary: string; exit: string[] }> = {
   up: {
     summary: 'Apply every pending migration in version order',
-    exit: ['0  applied, or nothing to do', '1  a migration failed, no database, lock timeout, invalid files, out of order', '2  usage or configuration error', '3  --strict and an applied migration changed'],
+    exit: ['0  applied, or nothing to do', '1  a migration failed, no database, lock timeout, invalid files, out of order', '2  usage or configuration error', '3  --strict and an applied migration changed', '130/143  interrupted (SIGINT/SIGTERM): the running migration was cancelled and rolled back'],
   },
   down: {
     summary: 'Roll back the latest applied migration (--steps/--to for more)',
-    exit: ['0  rolled back, or nothing to do', '1  a down failed or is missing, no database, lock timeout, invalid files', '2  usage or configuration error'],
+    exit: ['0  rolled back, or nothing to do', '1  a down failed or is missing, no database, lock timeout, invalid files', '2  usage or configuration error', '130/143  interrupted (SIGINT/SIGTERM): the running down was cancelled and rolled back'],
   },
   status: {
     summary: 'Show each migration with its state, the current version and the pending count',
@@ -51,6 +51,7 @@ const EXIT_CODES = [
   '2  usage or configuration error (unknown command or flag, bad value, bad env var)',
   '3  integrity problem found by verify (or by up --strict)',
   '4  status --exit-code when migrations are pending',
+  '130/143  up, down or check interrupted by SIGINT/SIGTERM (cancelled and rolled back)',
 ]
 
 const ENV = [

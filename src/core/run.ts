@@ -6,7 +6,7 @@
  * the error carries the steps that completed (they stay applied).
  */
 import type { ReservedSql } from 'postgres'
-import { isMigrateError, MigrateError, QueryError } from '../errors.js'
+import { InterruptedError, isMigrateError, MigrateError, QueryError } from '../errors.js'
 import { dropInvalidIndex, invalidIndexes, runBookkeeping, runStatements, runTransactional } from '../db/execute.js'
 import { formatMs, type HeldLock } from '../db/lock.js'
 import { guardSql, recordDownSql, recordUpSql, type Tracking } from '../db/tracking.js'
@@ -26,6 +26,8 @@ export interface RunContext {
   emit: (e: MigrateEvent) => void
   /** Wraps each migration (lock check, client-side bound, lost connection: core/watch.ts). */
   watch?: (step: PlanStep, run: () => Promise<'done' | 'skipped'>) => Promise<'done' | 'skipped'>
+  /** Aborted: the running migration is cancelled and rolled back (a no-transaction file stops between statements); InterruptedError. */
+  signal?: AbortSignal
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>
 }
@@ -37,6 +39,11 @@ const LOCK_NOT_AVAILABLE = '55P03'
 export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<MigrationResult[]> {
   const completed: MigrationResult[] = []
   for (const [i, step] of steps.entries()) {
+    if (ctx.signal?.aborted) {
+      const err = new InterruptedError(`interrupted before ${step.name}`)
+      err.completed = completed
+      throw err
+    }
     ctx.emit({ type: 'migration-start', service: ctx.service, index: i + 1, total: steps.length, step })
     const started = performance.now()
     let outcome: 'done' | 'skipped'
@@ -44,7 +51,15 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
       const run = () => runStep(ctx, step)
       outcome = await withRetries(ctx, step, ctx.watch ? () => ctx.watch!(step, run) : run)
     } catch (e) {
-      const err = isMigrateError(e) ? e : new MigrateError('MIGRATION_FAILED', `${step.file}: ${(e as Error).message}`, { cause: e })
+      let err = isMigrateError(e) ? e : new MigrateError('MIGRATION_FAILED', `${step.file}: ${(e as Error).message}`, { cause: e })
+      // Whatever the cancel made the server answer, the run was interrupted.
+      if (ctx.signal?.aborted && !(err instanceof InterruptedError)) {
+        err = new InterruptedError(`${step.file}: interrupted; the migration was rolled back`, { cause: e })
+      }
+      if (err instanceof InterruptedError) {
+        err.step = step.name
+        err.noTransaction ??= !step.transactional
+      }
       err.completed = completed
       throw err
     }
@@ -76,6 +91,7 @@ async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipp
       suffix: record,
       timeoutMs: ctx.timeoutMs,
       lockTimeoutMs,
+      signal: ctx.signal,
     })
   }
 
@@ -96,7 +112,7 @@ async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipp
     ctx.emit({ type: 'warning', service: ctx.service, message: `dropping INVALID index ${name} left by an earlier failed run of ${step.file}` })
     await dropInvalidIndex(ctx.conn, name)
   }
-  await runStatements(ctx.conn, { file: step.file, content: step.sql, statements, lockTimeoutMs, timeoutMs: ctx.timeoutMs })
+  await runStatements(ctx.conn, { file: step.file, content: step.sql, statements, lockTimeoutMs, timeoutMs: ctx.timeoutMs, signal: ctx.signal })
   return runBookkeeping(ctx.conn, guard, record)
 }
 

@@ -8,7 +8,7 @@
  * points at that statement's file:line:col, not only a syntax error.
  */
 import type { ReservedSql } from 'postgres'
-import { MigrateError, QueryError } from '../errors.js'
+import { InterruptedError, MigrateError, QueryError } from '../errors.js'
 import type { StepStatement } from '../types.js'
 import { formatMs } from './lock.js'
 import { connectionLost, statementError, toQueryError } from './error.js'
@@ -33,6 +33,8 @@ export interface TransactionalRun {
   timeoutMs?: number
   /** PostgreSQL lock_timeout inside the migration's transaction. */
   lockTimeoutMs?: number
+  /** Aborting it cancels the migration on the server (rolled back): InterruptedError. */
+  signal?: AbortSignal
 }
 
 /**
@@ -88,16 +90,28 @@ export async function runTransactional(conn: ReservedSql, run: TransactionalRun)
     ),
   )
   let timedOut = false
+  // The first message not finished: the server cancels the statement it
+  // runs, and the ones behind it fail at once in the aborted transaction.
+  const cancel = () => {
+    const i = finished.indexOf(false)
+    if (i !== -1) void Promise.resolve(queries[i]!.cancel()).catch(() => {})
+  }
   const timer =
     run.timeoutMs !== undefined
       ? setTimeout(() => {
           timedOut = true
-          // The first message not finished: the server cancels the statement it
-          // runs, and the ones behind it fail at once in the aborted transaction.
-          const i = finished.indexOf(false)
-          if (i !== -1) void Promise.resolve(queries[i]!.cancel()).catch(() => {})
+          cancel()
         }, run.timeoutMs)
       : undefined
+  // Interrupted: cancel, and again each second while the pipeline runs (a
+  // cancel request that reaches the server between two messages is dropped).
+  let again: NodeJS.Timeout | undefined
+  const onAbort = () => {
+    cancel()
+    again = setInterval(cancel, 1000)
+  }
+  if (run.signal?.aborted) onAbort()
+  else run.signal?.addEventListener('abort', onAbort, { once: true })
   try {
     const settled = await Promise.all(outcomes)
     const failed = settled.findIndex((o) => o !== undefined)
@@ -107,6 +121,9 @@ export async function runTransactional(conn: ReservedSql, run: TransactionalRun)
     await afterFailure(conn, e, 'rollback')
     const state = (e as { code?: string }).code
     if (state === ALREADY_APPLIED || state === NOT_APPLIED) return 'skipped'
+    if (run.signal?.aborted) {
+      throw new InterruptedError(`${run.file}: interrupted; the migration was cancelled and rolled back`, { cause: e })
+    }
     if (timedOut) {
       throw new MigrateError(
         'MIGRATION_TIMEOUT',
@@ -130,6 +147,8 @@ export async function runTransactional(conn: ReservedSql, run: TransactionalRun)
     })
   } finally {
     if (timer) clearTimeout(timer)
+    if (again) clearInterval(again)
+    run.signal?.removeEventListener('abort', onAbort)
   }
 }
 
@@ -170,6 +189,8 @@ export interface StatementsRun {
   lockTimeoutMs?: number
   /** For the whole file, across its statements. */
   timeoutMs?: number
+  /** Aborted: stop before the next statement (the current one finishes): InterruptedError. */
+  signal?: AbortSignal
 }
 
 /**
@@ -184,6 +205,15 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
   if (run.lockTimeoutMs !== undefined) await conn.unsafe(`set lock_timeout = ${Math.round(run.lockTimeoutMs)}`)
   try {
     for (const [i, stmt] of run.statements.entries()) {
+      // A statement of a no-transaction file cannot be rolled back (a cancelled
+      // CREATE INDEX CONCURRENTLY leaves an INVALID index): stop between them.
+      if (run.signal?.aborted) {
+        const ran = run.statements.slice(0, i).map((s) => `line ${s.line}: ${oneLine(s.text)}`)
+        throw new InterruptedError(
+          `${run.file}: interrupted after ${i} of ${run.statements.length} statements (no transaction); not recorded, the next up runs the file again`,
+          { ran, noTransaction: true },
+        )
+      }
       let timedOut = false
       const query = conn.unsafe(stmt.text)
       const timer =

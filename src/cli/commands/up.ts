@@ -1,18 +1,42 @@
 import { ConfigError } from '../../errors.js'
+import type { RunResult } from '../../types.js'
 import type { Context } from '../context.js'
+import { interruptedLine, isInterrupted, listenForSignals, SIGNAL_EXIT } from '../signals.js'
 import { printPlan } from './plan.js'
 
 /** `up`: apply pending migrations; the log lines come from the progress renderer. */
 export default async function up(ctx: Context): Promise<number> {
-  const result = await ctx.migrator().up({
-    ...toOrSteps(ctx),
-    allowOutOfOrder: ctx.flags.allowOutOfOrder === true,
-    strict: ctx.flags.strict === true,
-    dryRun: ctx.dryRun,
-  })
-  if (result.dryRun) printPlan(ctx, result)
-  if (ctx.out.json) ctx.out.jsonLine({ type: 'result', ...withoutSql(result) })
-  return 0
+  return interruptible(ctx, 'up', (signal) =>
+    ctx.migrator().up({
+      ...toOrSteps(ctx),
+      allowOutOfOrder: ctx.flags.allowOutOfOrder === true,
+      strict: ctx.flags.strict === true,
+      dryRun: ctx.dryRun,
+      signal,
+    }),
+  )
+}
+
+/**
+ * Runs up/down with SIGINT/SIGTERM turned into a clean stop: the engine
+ * cancels and rolls back the running migration and releases the lock; one
+ * line says what happened; exit 130 (SIGINT) or 143 (SIGTERM).
+ */
+export async function interruptible(ctx: Context, direction: 'up' | 'down', run: (signal: AbortSignal) => Promise<RunResult>): Promise<number> {
+  const signals = listenForSignals()
+  try {
+    const result = await run(signals.signal)
+    if (result.dryRun) printPlan(ctx, result)
+    if (ctx.out.json) ctx.out.jsonLine({ type: 'result', ...withoutSql(result) })
+    return 0
+  } catch (e) {
+    const sig = signals.received()
+    if (!sig || !isInterrupted(e)) throw e
+    ctx.out.log(interruptedLine(sig, direction, e), 'error')
+    return SIGNAL_EXIT[sig]!
+  } finally {
+    signals.dispose()
+  }
 }
 
 /** --to / --steps, checked before anything connects: both at once is a usage error. */
