@@ -13,6 +13,7 @@ import { assertUsable, readSource, scan } from '../source/scan.js'
 import type { MigrationFile, PlanStep } from '../types.js'
 import { databaseConfigured, type CheckEngine } from './engine.js'
 import { drift } from './drift.js'
+import { loadPrerequisites, preparePrerequisites, runPrerequisites } from './prerequisites.js'
 import { rehearse, type RehearsalStep } from './rehearse.js'
 import { chooseServers, startLocal, type LocalServer } from './local.js'
 import { adaptForEmbedded, createdExtensions } from './rewrite.js'
@@ -50,6 +51,12 @@ export interface CheckOptions {
   migrationTimeout?: number
   /** Retry the first connection this long (ms). */
   waitForDatabase?: number
+  /** SQL files run on the scratch database before the first migration, in order (`--setup FILE`). */
+  setup?: string[]
+  /** Other services' migration directories, applied up first, in order (`--with DIR`): for foreign keys into their tables. */
+  with?: string[]
+  /** A column a down re-adds at the end of its table fails the check (`--strict-column-order`); default: a note. */
+  strictColumnOrder?: boolean
   /** Embedded: keep a snapshot of a fresh data directory in the temp dir for later runs (default true). */
   cache?: boolean
   /**
@@ -96,6 +103,8 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   const useServer = engineKind(options, env) === 'server' ? chooseServer(options, env) : undefined
   // Validate every file before anything starts (as `up` does).
   prepareAll(migrations, downs, undefined)
+  const prerequisites = await loadPrerequisites(options.setup, options.with)
+  preparePrerequisites(prerequisites, undefined)
 
   let engine: CheckEngine
   let adapt: ((s: PlanStep) => ReturnType<typeof adaptForEmbedded>) | undefined
@@ -111,11 +120,19 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
     }
     Object.assign(engine.timings, local.timings, { totalMs: round(local.timings.initdbMs + local.timings.startMs + engine.timings.totalMs) })
   } else if (useServer) {
-    engine = await startServer({ connection: useServer, service, waitMs: options.waitForDatabase, signal: options.signal })
+    engine = await startServer({
+      connection: useServer,
+      service,
+      waitMs: options.waitForDatabase,
+      signal: options.signal,
+      onStaleDropped: (names) => options.onEvent?.({ type: 'stale-dropped', names }),
+    })
   } else {
     const { startEmbedded } = await import('./embedded.js')
     const wanted = new Set<string>()
-    for (const m of migrations) for (const e of createdExtensions(m.up.content)) wanted.add(e.name)
+    for (const content of [...prerequisites.map((p) => p.content), ...migrations.map((m) => m.up.content)]) {
+      for (const e of createdExtensions(content)) wanted.add(e.name)
+    }
     const embedded = await startEmbedded({ extensions: [...wanted], cache: options.cache })
     engine = embedded
     adapt = (s) => adaptForEmbedded(s, embedded.available, embedded.label)
@@ -128,8 +145,22 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   let tClose = 0
   try {
     const steps = prepareAll(migrations, downs, engine.serverMajor)
+    await runPrerequisites(engine, prerequisites, preparePrerequisites(prerequisites, engine.serverMajor), {
+      adapt,
+      timeoutMs: options.migrationTimeout,
+      onEvent: (file) => options.onEvent?.({ type: 'prerequisite', file }),
+    })
     const trace = options.locks ? await tracer(engine, options.migrationTimeout) : undefined
-    rehearsal = await rehearse({ engine, steps, adapt, trace, timeoutMs: options.migrationTimeout, signal: options.signal, onEvent: options.onEvent })
+    rehearsal = await rehearse({
+      engine,
+      steps,
+      adapt,
+      trace,
+      timeoutMs: options.migrationTimeout,
+      strictColumnOrder: options.strictColumnOrder,
+      signal: options.signal,
+      onEvent: options.onEvent,
+    })
   } catch (e) {
     // Aborting closes the engine under a running query or snapshot: whatever that throws is the abort.
     if (options.signal?.aborted) throw options.signal.reason
@@ -147,7 +178,7 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   const ok =
     complete &&
     (review?.violations.length ?? 0) === 0 &&
-    rehearsal.migrations.every((m) => m.status === 'ok') &&
+    rehearsal.migrations.every((m) => m.status === 'ok' || m.status === 'applied') &&
     rehearsal.roundTrip.down.status !== 'failed' &&
     rehearsal.roundTrip.down.status !== 'not-restored' &&
     rehearsal.roundTrip.up.status !== 'failed' &&
@@ -155,6 +186,7 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   return {
     ok,
     complete,
+    forwardOnly: rehearsal.forwardOnly,
     service,
     engine: kind,
     serverVersion: engine.serverVersion,
@@ -189,7 +221,13 @@ export async function checkDrift(options: DriftOptions): Promise<DriftResult> {
   const connection = chooseServer(options, env)
   if (!connection) throw new ConfigError('check --drift compares a live database: give --database-url (or DATABASE_URL, DB_*, PGHOST)', 'USAGE')
   prepareAll(migrations, downs, undefined)
-  const engine: ServerEngine = await startServer({ connection, service, waitMs: options.waitForDatabase, signal: options.signal })
+  const engine: ServerEngine = await startServer({
+    connection,
+    service,
+    waitMs: options.waitForDatabase,
+    signal: options.signal,
+    onStaleDropped: (names) => options.onEvent?.({ type: 'stale-dropped', names }),
+  })
   options.onEvent?.({ type: 'engine-ready', engine: 'server', serverVersion: engine.serverVersion, scratchDatabase: engine.scratchDatabase, timings: engine.timings })
   let result
   let tClose = 0

@@ -2,8 +2,11 @@
  * The rehearsal: for each migration in order, snapshot, up, down, snapshot
  * and compare with the first, up again; then every down in reverse
  * (compared with the empty start) and every up again (compared with the
- * first full pass). Engine-agnostic: it only runs prepared steps and takes
- * snapshots through a {@link CheckEngine}.
+ * first full pass). A down that fails is reported and the next migration
+ * goes on from the state the failed down left (its up applied), so one run
+ * lists every broken down. A set without any down file is forward-only:
+ * every up is applied in order, nothing is compared. Engine-agnostic: it
+ * only runs prepared steps and takes snapshots through a {@link CheckEngine}.
  */
 import type { PlanStep } from '../types.js'
 import { describeDifference, diffSchemas, DOWN_VERBS, type Difference, type Verbs } from './diff.js'
@@ -28,6 +31,8 @@ export interface RehearseInput {
   /** The embedded engine's rewrites and skips; absent on a server. */
   adapt?: (step: PlanStep) => Adaptation
   timeoutMs?: number
+  /** A column a down re-adds at the end of its table is a failure, not a note. */
+  strictColumnOrder?: boolean
   signal?: AbortSignal
   onEvent?: (e: CheckEvent) => void
   /**
@@ -39,6 +44,8 @@ export interface RehearseInput {
 }
 
 export interface Rehearsal {
+  /** No migration has a down file: each up was applied in order, nothing compared. */
+  forwardOnly: boolean
   migrations: MigrationCheck[]
   roundTrip: { down: RoundTripCheck; up: RoundTripCheck }
   migrationsMs: number
@@ -92,6 +99,15 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
   let roundTripBlocked: string | undefined
   const results: MigrationCheck[] = []
   const done: { up: PlanStep; down: PlanStep }[] = []
+  // No down file at all: a forward-only set, checked up only.
+  const forwardOnly = steps.length > 0 && steps.every((m) => m.down === undefined)
+  if (forwardOnly) roundTripBlocked = 'not run: a forward-only set (no down files)'
+  /** Column order apart (a note) unless --strict-column-order. */
+  const split = (diffs: CheckDifference[]): { differences: CheckDifference[]; columnOrder: CheckDifference[] } => {
+    if (input.strictColumnOrder) return { differences: diffs, columnOrder: [] }
+    const order = (d: CheckDifference) => d.kind === 'table' && d.attribute === 'column order'
+    return { differences: diffs.filter((d) => !order(d)), columnOrder: diffs.filter(order) }
+  }
 
   for (const [i, m] of steps.entries()) {
     checkAbort()
@@ -148,13 +164,16 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
       if (reason !== undefined) {
         r.status = 'skipped'
         r.reason = reason
-        blocked = roundTripBlocked = `not run: ${label} was skipped`
+        roundTripBlocked ??= `not run: ${label} was skipped`
       } else {
         r.status = 'failed'
         r.failedAt = step
         r.error = toCheckError(e)
-        blocked = roundTripBlocked = `not run: ${phase} of ${label} failed`
+        roundTripBlocked ??= `not run: ${phase} of ${label} failed`
       }
+      // After a failed down (rolled back) its up is still applied: the next
+      // migrations can go on from there. After a failed up they cannot.
+      if (step !== 'down') blocked = roundTripBlocked
     }
     const timed = async (fn: () => Promise<unknown>): Promise<number> => {
       const t = performance.now()
@@ -168,6 +187,12 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
     } catch (e) {
       checkAbort()
       fail(e, 'up')
+      finish()
+      continue
+    }
+    if (forwardOnly) {
+      r.status = 'applied'
+      r.reason = `${m.up.file} applied cleanly (a forward-only set: no down to check)`
       finish()
       continue
     }
@@ -185,11 +210,17 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
     } catch (e) {
       checkAbort()
       fail(e, 'down')
+      // Go on from what the failed down left: its transaction rolled back
+      // (a no-transaction down may have run part of its statements).
+      before = await snap()
+      r.timings.snapshotMs = round(snapshotMs - snapStart)
       finish()
       continue
     }
     const afterDown = await snap()
-    r.differences = described(diffSchemas(before, afterDown), `down of ${label}`, DOWN_VERBS)
+    const compared = split(described(diffSchemas(before, afterDown), `down of ${label}`, DOWN_VERBS))
+    r.differences = compared.differences
+    if (compared.columnOrder.length > 0) r.columnOrder = compared.columnOrder
     try {
       r.timings.reupMs = await timed(() => run(up, notes))
     } catch (e) {
@@ -244,11 +275,17 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
         return { status: 'failed', differences: [], error: toCheckError(e), ms: round(performance.now() - t) }
       }
     }
-    const differences = described(diffSchemas(expected, await snap()), subject, verbs)
-    return { status: differences.length > 0 ? 'not-restored' : 'ok', differences, ms: round(performance.now() - t) }
+    const { differences, columnOrder } = split(described(diffSchemas(expected, await snap()), subject, verbs))
+    return {
+      status: differences.length > 0 ? 'not-restored' : 'ok',
+      differences,
+      ...(columnOrder.length > 0 ? { columnOrder } : {}),
+      ms: round(performance.now() - t),
+    }
   }
 
   return {
+    forwardOnly,
     migrations: results,
     roundTrip,
     migrationsMs: round(tMigrations - t0),

@@ -5,7 +5,10 @@
  * once, ending whatever was running in it).
  *
  * Its name, `link_migrate_check_<service>_<8 hex>`, cannot collide with a
- * real database (nobody names one so) nor with a concurrent check.
+ * real database (nobody names one so) nor with a concurrent check. Its
+ * comment records when it was made. A check killed with SIGKILL cannot drop
+ * its database: the next check on that server drops the scratch databases
+ * that no session uses and that are older than {@link STALE_AFTER_MS}.
  */
 import { randomBytes } from 'node:crypto'
 import type { ReservedSql, Sql } from 'postgres'
@@ -20,6 +23,12 @@ import type { EngineTimings } from './types.js'
 
 export const SCRATCH_PREFIX = 'link_migrate_check_'
 
+/** A scratch database older than this, that no session uses, was left by a killed check. */
+export const STALE_AFTER_MS = 60 * 60 * 1000
+
+/** The comment a scratch database carries: `link-migrate check scratch database, created <ISO time>`. */
+const COMMENT_PREFIX = 'link-migrate check scratch database, created '
+
 export interface ServerOptions {
   connection: ConnectionConfig
   service: string
@@ -27,6 +36,8 @@ export interface ServerOptions {
   waitMs?: number
   /** Aborting drops the scratch database immediately. */
   signal?: AbortSignal
+  /** Told the names of stale scratch databases it dropped (left by killed checks). */
+  onStaleDropped?: (names: string[]) => void
 }
 
 export interface ServerEngine extends CheckEngine {
@@ -62,9 +73,11 @@ export async function startServer(opts: ServerOptions): Promise<ServerEngine> {
   let conn: ReservedSql | undefined
   let closed: Promise<void> | undefined
 
-  const [{ v }] = (await admin`select current_setting('server_version') as v`) as unknown as [{ v: string }]
+  const [{ v, now }] = (await admin`select current_setting('server_version') as v, now() as now`) as unknown as [{ v: string; now: Date }]
   const serverVersion = versionNumber(v)
   const serverMajor = parseInt(serverVersion, 10)
+  const stale = await dropStale(admin, now).catch(() => [] as string[])
+  if (stale.length > 0) opts.onStaleDropped?.(stale)
 
   const close = (): Promise<void> =>
     (closed ??= (async () => {
@@ -90,6 +103,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerEngine> {
         { cause: e },
       )
     }
+    // When it was made, by the server's clock: what a later check judges its age by.
+    await admin.unsafe(`comment on database ${ident(name)} is '${COMMENT_PREFIX}${now.toISOString()}'`).catch(() => {})
     if (opts.signal?.aborted) throw opts.signal.reason
     const tCreated = performance.now()
     work = await connect({ ...opts.connection, database: name }, { max: 1 })
@@ -164,6 +179,35 @@ export function catalogOn(conn: ReservedSql, begin: 'begin' | 'begin read only')
       throw e
     }
   }
+}
+
+/**
+ * Drops the scratch databases a killed check left: named with the prefix,
+ * made (per their comment) more than STALE_AFTER_MS before `now`, with no
+ * session in them, and owned by this user (or this user is a superuser).
+ * Without FORCE, so a database someone connects to meanwhile stays.
+ * Returns the names dropped; a database that cannot be dropped is left.
+ */
+async function dropStale(admin: Sql, now: Date): Promise<string[]> {
+  const rows = (await admin`
+    select d.datname as name, shobj_description(d.oid, 'pg_database') as comment
+      from pg_database d
+     where d.datname like ${SCRATCH_PREFIX.replace(/_/g, '\\_') + '%'}
+       and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)
+       and (pg_has_role(d.datdba, 'USAGE') or (select rolsuper from pg_roles where rolname = current_user))
+  `) as unknown as { name: string; comment: string | null }[]
+  const dropped: string[] = []
+  for (const { name, comment } of rows) {
+    const made = comment?.startsWith(COMMENT_PREFIX) ? Date.parse(comment.slice(COMMENT_PREFIX.length)) : NaN
+    if (!(now.getTime() - made > STALE_AFTER_MS)) continue
+    try {
+      await admin.unsafe(`drop database if exists ${ident(name)}`)
+      dropped.push(name)
+    } catch {
+      // In use by now, or not ours to drop: leave it.
+    }
+  }
+  return dropped
 }
 
 /** DROP DATABASE ... WITH (FORCE) (13+) ends sessions still in it; before 13 they are terminated first. */

@@ -34,15 +34,21 @@ export interface Rewrite {
 
 /**
  * What happened to one migration:
- * - `ok`: its down restored the schema exactly;
+ * - `ok`: its down restored the schema (a column it re-added at the end of
+ *   its table is a note in `columnOrder`, unless --strict-column-order);
  * - `not-restored`: its down left differences (listed);
- * - `failed`: its up, its down, or its up run again failed (`error`);
+ * - `failed`: its up, its down, or its up run again failed (`error`); after
+ *   a failed down the check goes on with the next migration (its up stays
+ *   applied), after a failed up the later ones are `not-run`;
  * - `skipped`: the engine cannot run it (`reason`: an extension the
  *   embedded engine lacks); the check is incomplete, never a pass;
- * - `no-down`: it has no down file, so it cannot be rolled back;
+ * - `no-down`: it has no down file, so it cannot be rolled back (a failure
+ *   when other migrations of the set have one);
+ * - `applied`: a forward-only set (no down file at all): its up applied
+ *   cleanly in order, which is all there is to check;
  * - `not-run`: an earlier migration failed or was skipped.
  */
-export type MigrationCheckStatus = 'ok' | 'not-restored' | 'failed' | 'skipped' | 'no-down' | 'not-run'
+export type MigrationCheckStatus = 'ok' | 'not-restored' | 'failed' | 'skipped' | 'no-down' | 'applied' | 'not-run'
 
 export interface MigrationTimings {
   upMs: number
@@ -61,6 +67,12 @@ export interface MigrationCheck {
   downFile?: string
   status: MigrationCheckStatus
   differences: CheckDifference[]
+  /**
+   * A note, not a failure: the down re-added a column at the end of its
+   * table, where PostgreSQL puts every added column (it cannot restore the
+   * position). Empty or absent otherwise; in `differences` with --strict-column-order.
+   */
+  columnOrder?: CheckDifference[]
   /** Which run of it failed (with `error`): its up, its down, or its up run again after the down. */
   failedAt?: 'up' | 'down' | 'up again'
   error?: CheckError
@@ -82,6 +94,8 @@ export interface MigrationCheck {
 export interface RoundTripCheck {
   status: 'ok' | 'not-restored' | 'failed' | 'not-run'
   differences: CheckDifference[]
+  /** Column positions that differ (a note; see MigrationCheck.columnOrder). */
+  columnOrder?: CheckDifference[]
   error?: CheckError
   reason?: string
   ms: number
@@ -128,6 +142,11 @@ export interface CheckResult {
   ok: boolean
   /** False when a migration was skipped or not run: the check does not cover everything. */
   complete: boolean
+  /**
+   * The directory has no down file at all: every up was applied in order
+   * from empty (status `applied`), and that is the check; it passes with a note.
+   */
+  forwardOnly: boolean
   service: string
   /** `postgres`: a real PostgreSQL started for the check from local binaries (`source`). */
   engine: 'embedded' | 'server' | 'postgres'
@@ -169,3 +188,7 @@ export type CheckEvent =
   | { type: 'migration-checked'; index: number; total: number; migration: MigrationCheck }
   | { type: 'round-trip'; direction: 'down' | 'up'; result: RoundTripCheck }
   | { type: 'replayed'; version: number; name: string }
+  /** A `--setup` file or a `--with` migration ran on the scratch database. */
+  | { type: 'prerequisite'; file: string }
+  /** Scratch databases that killed checks left (older than an hour, unused), dropped before this one started. */
+  | { type: 'stale-dropped'; names: string[] }

@@ -98,6 +98,8 @@ function migrationOutcome(m: MigrationCheck | undefined): string {
       return `skipped (${m.reason ?? ''})`
     case 'no-down':
       return 'no down file'
+    case 'applied':
+      return 'applied (forward-only)'
     case 'not-run':
       return 'not run'
   }

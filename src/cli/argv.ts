@@ -41,6 +41,8 @@ export const VALUE_FLAGS = new Set([
   'canary',
   'on-error',
   'journal',
+  'setup',
+  'with',
 ])
 
 /** Go's flag package (strconv.ParseBool) accepts these for booleans: `-dry-run=false`. */

@@ -72,6 +72,7 @@ test('--json: one document on stdout, exit 1 for a down that does not restore', 
     {
       ok: false,
       complete: true,
+      forwardOnly: false,
       service: 'forgotten-default',
       engine: 'embedded',
       serverVersion: 'V',
@@ -116,6 +117,7 @@ test('--format github: annotations at the down file, failures at the file that f
     `${p}[2/2] 002_add_email_index: down does not restore the schema (up T, down T, up again T, snapshots T)`,
     `${p}  down of 002 leaves index users_email_idx`,
     `${p}  up again: 002_add_email_index.up.sql: relation "users_email_idx" already exists`,
+    `${p}    SQLSTATE: 42P07`,
     '::error file=fixtures/check/forgotten-index/migrations/002_add_email_index.down.sql::down of 002 leaves index users_email_idx',
     '::error file=fixtures/check/forgotten-index/migrations/002_add_email_index.up.sql::002_add_email_index.up.sql: relation "users_email_idx" already exists',
     `${p}Round trip (all down, all up again): not run: the up run again after the down of 002 failed`,
@@ -192,7 +194,7 @@ test('--drift: none on a database migrated by up; a hand-made index is named, ex
 
 test('usage errors: exit 2 before anything runs', async () => {
   const cases: [string[], string][] = [
-    [['check', '--engine', 'pglite'], 'Error: --engine must be embedded or server, got "pglite"'],
+    [['check', '--engine', 'pglite'], 'Error: --engine must be embedded, server or postgres, got "pglite"'],
     [['check', '--drift', '--engine', 'embedded'], 'Error: check --drift compares a live database: it cannot use --engine embedded'],
     [['check', '--drift'], 'Error: check --drift compares a live database: give --database-url (or DATABASE_URL, DB_*, PGHOST)'],
     // Refused while the options are read, before the service prefix is known.

@@ -46,6 +46,7 @@ function expected(engine: Engine, dir: string, m2: Omit<MigrationCheck, 'version
   return {
     ok: false,
     complete: true,
+    forwardOnly: false,
     service: dir,
     engine,
     serverVersion: '<version>',
@@ -226,6 +227,7 @@ function passing(engine: Engine, service: string, names: string[]): CheckResult 
   return {
     ok: true,
     complete: true,
+    forwardOnly: false,
     service,
     engine,
     serverVersion: '<version>',

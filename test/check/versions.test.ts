@@ -25,6 +25,7 @@ function result(serverVersion: string, migrations: MigrationCheck[], roundTrip: 
   return {
     ok: migrations.every((m) => m.status === 'ok') && roundTrip === 'ok',
     complete: true,
+    forwardOnly: false,
     service: 'svc',
     engine: 'postgres',
     serverVersion,

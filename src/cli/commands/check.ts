@@ -4,6 +4,7 @@ import type { CheckEvent, CheckResult, DriftResult, EngineTimings, MigrationChec
 import type { VersionsResult } from '../../check/versions.js'
 import { formatMs } from '../../db/lock.js'
 import { ConfigError, EXIT } from '../../errors.js'
+import { optionString } from '../argv.js'
 import type { Context } from '../context.js'
 import type { Output } from '../render.js'
 import { annotateTrace, printReview, printStatements } from '../trace-output.js'
@@ -63,6 +64,11 @@ export default async function checkCommand(ctx: Context): Promise<number> {
     migrationTimeout: timeout === undefined ? undefined : parseDuration('--timeout', timeout),
     waitForDatabase: wait === undefined ? undefined : wait * 1000,
   }
+  // What the rehearsal needs first, and how strict it is (not for --drift).
+  const rehearsal = { setup: repeated(ctx, 'setup'), with: repeated(ctx, 'with'), strictColumnOrder: ctx.flags.strictColumnOrder === true }
+  if (drift && (rehearsal.setup.length > 0 || rehearsal.with.length > 0 || rehearsal.strictColumnOrder)) {
+    throw new ConfigError('--setup, --with and --strict-column-order are for check, not check --drift', 'USAGE')
+  }
 
   // Ctrl-C must not leave a scratch database behind: the first signal aborts
   // the check (which drops it, ending what runs in it); a second one is
@@ -94,12 +100,13 @@ export default async function checkCommand(ctx: Context): Promise<number> {
     }
     if (pgVersions.length > 1) {
       const { checkVersions } = await import('../../check/versions.js')
-      const result = await checkVersions({ ...common, ...chosen, pgVersions, signal: controller.signal, onEvent })
+      const result = await checkVersions({ ...common, ...rehearsal, ...chosen, pgVersions, signal: controller.signal, onEvent })
       printVersions(ctx, result)
       return result.ok ? EXIT.ok : EXIT.failure
     }
     const result = await check({
       ...common,
+      ...rehearsal,
       ...chosen,
       ...(pgVersions[0] !== undefined ? { pgVersion: pgVersions[0] } : {}),
       ...(locks ? { locks, failOn } : {}),
@@ -145,6 +152,12 @@ function progress(ctx: Context): (e: CheckEvent) => void {
       case 'replayed':
         out.log(`Replayed ${e.name}`, 'detail')
         return
+      case 'prerequisite':
+        out.log(`Prerequisite applied: ${e.file}`)
+        return
+      case 'stale-dropped':
+        out.log(`Dropped ${plural(e.names.length, 'scratch database', 'scratch databases')} left by a killed check (unused, over an hour old): ${e.names.join(', ')}`, 'warn')
+        return
     }
   }
 }
@@ -155,21 +168,34 @@ const STATUS_WORD: Record<MigrationCheck['status'], string> = {
   failed: 'FAILED',
   skipped: 'skipped',
   'no-down': 'no down file',
+  applied: 'applied (forward-only)',
   'not-run': 'not run',
+}
+
+/** Every value of a repeatable flag (`--setup a.sql --setup b.sql`), in order. */
+function repeated(ctx: Context, name: string): string[] {
+  const v = ctx.flags[name]
+  if (v === undefined) return []
+  return (Array.isArray(v) ? v : [v]).map((x) => {
+    const s = optionString(x)
+    if (s === undefined || s === '' || typeof x === 'boolean') throw new ConfigError(`--${name} needs a value`, 'USAGE')
+    return s
+  })
 }
 
 function printMigration(ctx: Context, m: MigrationCheck, index: string): void {
   const { out } = ctx
   const t = m.timings
   const times = m.status === 'ok' || m.status === 'not-restored' ? ` (up ${ms(t.upMs)}, down ${ms(t.downMs)}, up again ${ms(t.reupMs)}, snapshots ${ms(t.snapshotMs)})` : ''
-  const kind = m.status === 'ok' ? 'success' : m.status === 'not-run' ? 'info' : m.status === 'skipped' || m.status === 'no-down' ? 'warn' : 'error'
+  const kind = m.status === 'ok' || m.status === 'applied' ? 'success' : m.status === 'not-run' ? 'info' : m.status === 'skipped' || m.status === 'no-down' ? 'warn' : 'error'
   out.log(`${index} ${m.name}: ${STATUS_WORD[m.status]}${times}`, kind)
   for (const d of m.differences) out.log(`  ${d.message}`, 'error')
+  for (const d of m.columnOrder ?? []) out.log(`  note: ${d.message} (PostgreSQL adds a column at the end; --strict-column-order makes this a failure)`, 'warn')
   if (m.error) {
     out.log(`  ${m.failedAt ? `${m.failedAt}: ` : ''}${m.error.message}`, 'error')
     for (const line of m.error.details) out.log(`    ${line}`, 'error')
   }
-  if (m.reason && m.status !== 'not-run') out.log(`  ${m.reason}`, 'warn')
+  if (m.reason && m.status !== 'not-run') out.log(`  ${m.reason}`, m.status === 'applied' ? 'detail' : 'warn')
   for (const r of m.rewrites) out.log(`  ${r.file}:${r.line}:${r.column}: ran ${r.from} as ${r.to} (${r.reason})`, 'detail')
   for (const n of m.notes ?? []) out.log(`  ${n}`, 'detail')
 }
@@ -179,6 +205,7 @@ function printRoundTrip(out: Output, direction: 'down' | 'up', r: RoundTripCheck
   const word = r.status === 'ok' ? 'ok' : r.status === 'not-restored' ? 'schema differs' : r.status === 'failed' ? 'FAILED' : 'not run'
   out.log(`${what}: ${word}${r.status === 'not-run' ? '' : ` (${ms(r.ms)})`}`, r.status === 'ok' ? 'success' : r.status === 'not-run' ? 'info' : 'error')
   for (const d of r.differences) out.log(`  ${d.message}`, 'error')
+  for (const d of r.columnOrder ?? []) out.log(`  note: ${d.message}`, 'warn')
   if (r.error) {
     out.log(`  ${r.error.message}`, 'error')
     for (const line of r.error.details) out.log(`    ${line}`, 'error')
@@ -196,8 +223,14 @@ function printCheck(ctx: Context, r: CheckResult): void {
   if (round.down.status === 'not-run') out.log(`Round trip (all down, all up again): ${round.down.reason ?? 'not run'}`)
   out.log(`Timings: ${engineTimings(r.engine, r.timings.engine)}; migrations ${ms(r.timings.migrationsMs)}; round trip ${ms(r.timings.roundTripMs)}; snapshots ${ms(r.timings.snapshotMs)} of that; total ${ms(r.timings.totalMs)}`)
   const count = (s: MigrationCheck['status']) => r.migrations.filter((m) => m.status === s).length
+  const notes = r.migrations.filter((m) => (m.columnOrder?.length ?? 0) > 0).length
+  if (r.ok && r.forwardOnly) {
+    out.log(`Check passed (forward-only: no down files): every up applies in order from empty (${r.migrations.length} migrations)`, 'success')
+    return
+  }
   if (r.ok) {
-    out.log(`Check passed: every down restores the schema its up started from (${r.migrations.length} migrations)`, 'success')
+    const note = notes > 0 ? `; note: ${plural(notes, 'down re-adds a column at the end of its table', 'downs re-add a column at the end of their table')}` : ''
+    out.log(`Check passed: every down restores the schema its up started from (${r.migrations.length} migrations)${note}`, 'success')
     return
   }
   const parts = [
@@ -261,6 +294,7 @@ function annotate(ctx: Context, r: CheckResult): void {
     for (const d of m.differences) out.annotation('error', d.message, { file: path(m.downFile ?? m.upFile) })
     if (m.error) out.annotation('error', m.error.message, { file: path(m.error.file ?? m.upFile), line: m.error.line, col: m.error.column })
     if (m.status === 'skipped' || m.status === 'no-down') out.annotation('warning', m.reason ?? m.status, { file: path(m.upFile) })
+    for (const d of m.columnOrder ?? []) out.annotation('notice' as 'warning', d.message, { file: path(m.downFile ?? m.upFile) })
   }
   for (const half of [r.roundTrip.down, r.roundTrip.up]) {
     for (const d of half.differences) out.annotation('error', d.message)
