@@ -6,6 +6,10 @@
  * The brand is a Symbol so `isMigrateError` works across bundles/realms, where
  * `instanceof` would not (execa's approach).
  */
+import type { FileProblem, MigrationResult } from './types.js'
+
+export type { FileProblem }
+
 const BRAND = Symbol.for('link-migrate.error')
 
 /** Exit codes of SPEC section 1. */
@@ -55,7 +59,7 @@ export class MigrateError extends Error {
    * Set on a failure during a run: the migrations that did complete before
    * it (goose's PartialError). They stay applied.
    */
-  completed?: import('./types.js').MigrationResult[]
+  completed?: MigrationResult[]
 
   constructor(code: ErrorCode, message: string, opts: { exitCode?: ExitCode; cause?: unknown; details?: string[] } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
@@ -91,13 +95,6 @@ export class FileError extends MigrateError {
     this.name = 'FileError'
     this.problems = problems
   }
-}
-
-export interface FileProblem {
-  file: string
-  line?: number
-  column?: number
-  message: string
 }
 
 export function formatProblem(p: FileProblem): string {

@@ -37,6 +37,14 @@ export interface Warning {
 }
 
 /** The result of reading a migrations directory. */
+/** A problem with one migration file, at a line and column when known. */
+export interface FileProblem {
+  file: string
+  line?: number
+  column?: number
+  message: string
+}
+
 export interface Source {
   dir: string
   migrations: MigrationFile[]
@@ -46,7 +54,7 @@ export interface Source {
    * versions out of range, undecodable files). `up`/`down` refuse to run
    * when any exist; `verify` reports them.
    */
-  problems: import('./errors.js').FileProblem[]
+  problems: FileProblem[]
 }
 
 /** A row of `migration_records` (duplicates of one version collapsed). */
