@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'USAGE'
   | 'CONFIG_INVALID'
   | 'SERVICE_INVALID'
+  | 'SERVICE_UNCERTAIN'
   | 'DIR_NOT_FOUND'
   | 'TARGET_INVALID'
   // files (exit 1)

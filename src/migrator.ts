@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ReservedSql, Sql } from 'postgres'
 import { type ConnectionConfig, resolveConnection } from './config/resolve.js'
-import { checkService, serviceFromDir } from './config/target.js'
+import { checkService, isGenericService, serviceFromDir } from './config/target.js'
 import { checkTarget, computeState, planDown, planUp, type DownOptions, type State, type UpOptions } from './core/plan.js'
 import { eventLine } from './core/messages.js'
 import { concurrentIndexNames, prepareStep } from './core/prepare.js'
@@ -29,6 +29,7 @@ import {
   repairSql,
   resolveTrackingSchema,
   tablesState,
+  servicesWithChecksums,
   tracking,
   type ServiceRow,
   type Tracking,
@@ -78,6 +79,14 @@ export interface MigratorOptions {
   useTransactions?: boolean
   /** Retry the first connection for this many ms (`--wait`). */
   waitForDatabase?: number
+  /**
+   * The service name was derived from the directory, not given: refuse
+   * (ConfigError SERVICE_UNCERTAIN, before anything is written) when the name
+   * is generic (`app`, `src`, a single letter ...) or when the database
+   * records these files' checksums under another service. The CLI sets it
+   * when neither --service nor MIGRATE_SERVICE is given.
+   */
+  serviceDerived?: boolean
   /** Receives every progress event. */
   onEvent?: (event: MigrateEvent) => void
   /** Receives the old tool's log lines (e.g. `Successfully applied migration 001_x`). */
@@ -221,10 +230,37 @@ export function createMigrator(options: MigratorOptions): Migrator {
     }
   }
 
-  async function load(strict = true): Promise<Source> {
+  /** Reads the directory; `guard`: refuse an uncertain derived service name first (never for generate). */
+  async function load(strict = true, guard = true): Promise<Source> {
     const source = await scan(dir)
     if (strict) assertUsable(source)
+    if (guard) await (serviceChecked ??= checkDerivedService(source))
     return source
+  }
+
+  let serviceChecked: Promise<void> | undefined
+  /** options.serviceDerived: a generic name, or files recorded under another service, is refused. */
+  async function checkDerivedService(source: Source): Promise<void> {
+    if (!options.serviceDerived) return
+    const how = `(or MIGRATE_SERVICE=NAME)`
+    const sql = await db()
+    const others = await servicesWithChecksums(sql, await tables(), service, source.migrations.map((m) => m.checksum))
+    if (others.length > 0) {
+      const o = others[0]!
+      throw new ConfigError(
+        `the service name "${service}" was derived from the directory ${dir}, but ${o.matches} of these ${source.migrations.length} migrations ` +
+          `are recorded under service "${o.service}"${others.length > 1 ? ` (also: ${others.slice(1).map((x) => x.service).join(', ')})` : ''}: ` +
+          `give --service ${o.service} ${how.replace('NAME', o.service)} to continue as that service, or --service NAME for another`,
+        'SERVICE_UNCERTAIN',
+      )
+    }
+    if (isGenericService(service)) {
+      throw new ConfigError(
+        `the service name "${service}" was derived from the directory ${dir} and is too generic to name a service: ` +
+          `give --service NAME ${how} (the name its migrations are recorded under, e.g. discovery-svc)`,
+        'SERVICE_UNCERTAIN',
+      )
+    }
   }
 
   async function readState(sql: Sql | ReservedSql, t: Tracking, files: MigrationFile[]) {
@@ -513,7 +549,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
     const slug = slugify(description)
     if (!slug) throw new ConfigError(`description ${JSON.stringify(description)} has no letters or digits to make a file name from`)
     await mkdir(dir, { recursive: true })
-    const source = await load(false)
+    const source = await load(false, false)
     const last = source.migrations.reduce((max, m) => Math.max(max, m.version), 0)
     const version = last + 1
     // The directory's own width, as lint expects it (source/name.ts).

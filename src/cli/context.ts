@@ -36,6 +36,9 @@ export interface Context {
   close(): Promise<void>
 }
 
+/** Commands that read or write the service's records. */
+const BOOKKEEPING = new Set(['up', 'down', 'status', 'verify', 'mark', 'repair'])
+
 const NEEDS_DIR = new Set(['up', 'down', 'status', 'verify', 'generate', 'mark', 'repair', 'lint', 'check'])
 
 export async function createContext(command: string, flags: Flags, io: Io, args: string[] = []): Promise<Context> {
@@ -131,6 +134,8 @@ export async function createContext(command: string, flags: Flags, io: Io, args:
         ...migratorSettings,
         dir: target?.dir ?? io.cwd,
         service: target?.service ?? 'link-migrate',
+        // A name derived from the directory must be the service's: refused when generic or recorded elsewhere.
+        serviceDerived: target?.serviceFrom === 'directory' && BOOKKEEPING.has(command),
         connection,
         env,
         onEvent,

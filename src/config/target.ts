@@ -31,6 +31,24 @@ export function checkService(name: string, from: string): string {
 export interface Target {
   dir: string
   service: string
+  /** Where the service name came from: derived from the directory, or given. */
+  serviceFrom: '--service' | 'MIGRATE_SERVICE' | 'directory'
+}
+
+/**
+ * Directory names that say nothing about the service: a name derived from
+ * one of these (`/app/migrations` -> `app`) is refused by the commands that
+ * read or write the bookkeeping, so migrations are never recorded under it.
+ */
+const GENERIC = new Set([
+  'app', 'apps', 'src', 'srv', 'migrations', 'migration', 'migrate', 'db', 'database', 'sql', 'schema', 'code',
+  'service', 'services', 'server', 'backend', 'api', 'main', 'root', 'home', 'tmp', 'temp', 'work', 'workspace',
+  'data', 'project', 'repo', 'build', 'dist', 'opt', 'usr', 'var', 'lib', 'bin', 'deploy', 'docker', 'workdir',
+])
+
+/** `app`, `src`, a single letter ...: a derived name that cannot be trusted to name the service. */
+export function isGenericService(name: string): boolean {
+  return name.length === 1 || GENERIC.has(name.toLowerCase())
 }
 
 /**
@@ -81,7 +99,8 @@ export function resolveTarget(input: {
     const why = dir && exists(dir) && !isDir(dir) ? `${dir} is not a directory` : 'migrations directory not found'
     throw new ConfigError(`${why}; tried: ${tried.join(', ')}`, 'DIR_NOT_FOUND')
   }
-  return { dir, service: service ?? serviceFromDir(dir) }
+  const serviceFrom = input.service !== undefined ? '--service' : service !== undefined ? 'MIGRATE_SERVICE' : 'directory'
+  return { dir, service: service ?? serviceFromDir(dir), serviceFrom }
 }
 
 /** `discovery-svc/migrations` -> `discovery-svc`; `db/sql` -> `sql`. Throws ConfigError. */

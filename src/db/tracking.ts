@@ -292,3 +292,23 @@ export async function resolveTrackingSchema(sql: Sql): Promise<string> {
   }
   return row.schema
 }
+
+/**
+ * Other services whose records carry any of these checksums, most matches
+ * first: the same files applied under another service name. Reads only;
+ * none when the tables do not exist.
+ */
+export async function servicesWithChecksums(
+  sql: Sql | ReservedSql,
+  t: Tracking,
+  service: string,
+  checksums: string[],
+): Promise<{ service: string; matches: number }[]> {
+  if (checksums.length === 0 || !(await tablesState(sql, t)).records) return []
+  const rows = await sql.unsafe<{ service: string; matches: number }[]>(
+    `select service, count(distinct checksum)::int as matches from ${t.records}
+      where checksum = any($1::text[]) and service <> $2 group by service order by 2 desc, 1`,
+    [checksums, service],
+  )
+  return rows.map((r) => ({ service: r.service, matches: r.matches }))
+}
