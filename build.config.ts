@@ -310,7 +310,10 @@ export default defineConfig([
     noExternal: [/.*/],
     splitting: false,
     sourcemap: false,
-    minify: false,
+    // Every command but --version compiles all of it (~0.35 MB minified
+    // against 0.65 MB). Names are kept: error classes and stack traces.
+    minify: true,
+    keepNames: true,
     clean: false,
     outDir: 'dist',
     // Copied without its extension (`./migrate`) under a package.json with

@@ -3,6 +3,8 @@
 // harness), so figures from both harnesses describe the same work:
 //   W1: 1,000 migrations, each one table with 3 columns and an index; down drops it.
 //   W4: 10,000 tiny migrations (`SELECT n;`).
+// Larger sets for the scale figures (same files, more of them, wider numbers):
+// W1 with 10,000 (lint), W4 with 100,000 (no-op up and status).
 // Canonical layout: NNNN_slug.up.sql / NNNN_slug.down.sql, which link-migrate
 // and the floor read as is; dbmate gets its own one-file layout.
 import { mkdirSync, rmSync, writeFileSync, readdirSync, readFileSync, linkSync } from 'node:fs';
@@ -15,7 +17,7 @@ function pad(n, w) {
 export const workloads = {
   // 1,000 small migrations: a table with 3 columns and an index; down drops it.
   W1(n = 1000) {
-    const w = 4, out = [];
+    const w = Math.max(4, String(n).length), out = [];
     for (let i = 1; i <= n; i++) {
       const t = `w1_t${pad(i, w)}`;
       out.push({
@@ -52,7 +54,7 @@ export const workloads = {
 
   // 10,000 tiny migrations.
   W4(n = 10000) {
-    const w = 5, out = [];
+    const w = Math.max(5, String(n).length), out = [];
     for (let i = 1; i <= n; i++) {
       out.push({ version: i, slug: `tiny_${pad(i, w)}`, up: `SELECT ${i};\n`, down: `SELECT -${i};\n` });
     }
@@ -61,8 +63,8 @@ export const workloads = {
 };
 
 /** Writes a workload's canonical files into dir; returns { count, check, dir }. */
-export function writeWorkload(name, dir) {
-  const wl = workloads[name]();
+export function writeWorkload(name, dir, n) {
+  const wl = workloads[name](n);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const m of wl.migrations) {
