@@ -630,11 +630,11 @@ async function sectionFleet() {
     each((n) => query(n, `DROP TABLE IF EXISTS ${drops}; DO $$ BEGIN IF to_regclass('migration_records') IS NOT NULL THEN ` +
       `DELETE FROM migration_records WHERE service = 'bench'; DELETE FROM schema_versions WHERE service = 'bench'; END IF; END $$`));
   const recorded = async () => {
-    let total = 0;
+    const counts = [];
     await each(async (n) => {
-      total += await appliedCount(TOOLS.bundle, n);
+      counts.push(await appliedCount(TOOLS.bundle, n));
     });
-    return total;
+    return counts.reduce((a, b) => a + b, 0);
   };
   const figs = Object.fromEntries(levels.map((p) => [p, figure('F', `up --targets, --parallel ${p}`, 'bundle', { parallel: p })]));
   for (let rep = 1; rep <= FLEET_REPS; rep++) {

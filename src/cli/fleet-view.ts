@@ -83,7 +83,7 @@ export async function createFleetProgress(
 function stoppingLine(reason: 'canary' | 'error' | 'interrupted', target?: string): string {
   if (reason === 'canary') return `Canary ${target} did not succeed: the other targets are not started`
   if (reason === 'error') return `${target} failed: no new target starts (--on-error stop); running ones stop after their current migration`
-  return 'Interrupted: no new target starts; running ones stop after their current migration (again to exit at once)'
+  return 'Interrupted: no new target starts; the running migrations are cancelled and rolled back (again to exit at once)'
 }
 
 /** `t012: ok 3 -> 20, 17 applied (1.2s)`; a failure with its first error. */

@@ -37,7 +37,11 @@ export interface FleetOptions extends SharedMigratorOptions {
   journal?: string
   /** Skip the targets the journal records as done (needs `journal`). */
   resume?: boolean
-  /** Aborting stops the fleet as an error does: no new target, running ones stop after their current migration. */
+  /**
+   * Aborting (Ctrl-C) stops the fleet: no new target starts, and each running
+   * target's current migration is cancelled on the server and rolled back
+   * (`stopped` rows; what was applied before it stays).
+   */
   signal?: AbortSignal
   /** PG* variables fill what target URLs leave out (default process.env). */
   env?: Record<string, string | undefined>
@@ -108,6 +112,7 @@ export async function migrateFleet(options: FleetOptions): Promise<FleetResult> 
       down: options.down,
       migrator: pick(options),
       shouldStop: () => stopped !== undefined,
+      signal: options.signal,
       onEvent: (event) => emit({ type: 'target-event', target: t.name, event }),
     })
     rows.set(t.key, row)

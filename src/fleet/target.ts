@@ -25,6 +25,8 @@ export interface TargetJob {
   migrator: SharedMigratorOptions
   /** Asked before each migration starts: true stops the target there (the one before stays applied). */
   shouldStop: () => boolean
+  /** Aborting cancels the running migration on the server (rolled back) and stops the target (Ctrl-C). */
+  signal?: AbortSignal
   onEvent: (e: MigrateEvent) => void
 }
 
@@ -66,7 +68,8 @@ export async function runTarget(target: ResolvedTarget, job: TargetJob): Promise
     await runCommand(job, target, migrator, row)
   } catch (e) {
     row.applied = completed
-    row.result = e instanceof StopRequested ? 'stopped' : 'failed'
+    const interrupted = isMigrateError(e) && e.code === 'INTERRUPTED'
+    row.result = e instanceof StopRequested || interrupted ? 'stopped' : 'failed'
     if (!(e instanceof StopRequested)) row.error = fleetError(e)
     row.after = completed === 0 ? row.before : highest !== null && job.command === 'up' ? Math.max(row.before ?? 0, highest) : await versionOf(migrator)
   } finally {
@@ -106,6 +109,7 @@ async function runCommand(job: TargetJob, target: ResolvedTarget, migrator: Migr
         trackingSchema: job.migrator.trackingSchema,
         migrationTimeout: job.migrator.migrationTimeout,
         waitForDatabase: job.migrator.waitForDatabase,
+        signal: job.signal,
       })
       row.problems = d.differences.length + (d.error ? 1 : 0)
       if (!d.ok) {
@@ -119,7 +123,8 @@ async function runCommand(job: TargetJob, target: ResolvedTarget, migrator: Migr
     case 'up':
     case 'down': {
       row.before = (await migrator.status()).currentVersion
-      const r: RunResult = job.command === 'up' ? await migrator.up(job.up ?? {}) : await migrator.down(job.down ?? {})
+      const r: RunResult =
+        job.command === 'up' ? await migrator.up({ ...job.up, signal: job.signal }) : await migrator.down({ ...job.down, signal: job.signal })
       row.after = r.currentVersion
       if (r.dryRun) row.pending = r.plan.length
       row.applied = r.results.filter((x) => x.status !== 'skipped').length

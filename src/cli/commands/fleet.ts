@@ -2,6 +2,7 @@ import { ConfigError, EXIT } from '../../errors.js'
 import type { FleetCommand, FleetTarget } from '../../fleet/types.js'
 import type { Context } from '../context.js'
 import { createFleetProgress, printSummary } from '../fleet-view.js'
+import { listenForSignals, SIGNAL_EXIT } from '../signals.js'
 import { toOrSteps } from './up.js'
 
 /**
@@ -40,17 +41,9 @@ export default async function fleet(ctx: Context): Promise<number> {
   for (const t of resolveTargets(targets, ctx.env).targets) out.addSecret(t.connection.password)
 
   const progress = await createFleetProgress(out, { tty: Boolean(process.stdout.isTTY), ci: Boolean(ctx.env.CI && ctx.env.CI !== 'false') })
-  const abort = new AbortController()
-  let signalled: NodeJS.Signals | undefined
-  const onSignal = (sig: NodeJS.Signals) => {
-    // A second signal: the person means it; the running migrations' own
-    // transactions roll back with the connections.
-    if (signalled) process.exit(sig === 'SIGINT' ? 130 : 143)
-    signalled = sig
-    abort.abort()
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  // Ctrl-C / SIGTERM: no new target; the running migrations are cancelled and
+  // rolled back (signals.ts: a second signal exits at once).
+  const signals = listenForSignals()
   const { migrateFleet } = await import('../../fleet/run.js')
   let result
   try {
@@ -67,19 +60,19 @@ export default async function fleet(ctx: Context): Promise<number> {
       onError: onError as 'stop' | 'continue' | undefined,
       journal,
       resume: ctx.flags.resume === true,
-      signal: abort.signal,
+      signal: signals.signal,
       env: ctx.env,
       onEvent: progress.onEvent,
     })
   } finally {
     progress.stop()
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    signals.dispose()
   }
 
   if (out.json) out.jsonDocument(result)
   else printSummary(out, result)
-  if (signalled) return signalled === 'SIGINT' ? 130 : 143
+  const signalled = signals.received()
+  if (signalled) return SIGNAL_EXIT[signalled]!
   if (!result.ok) {
     const failed = result.targets.filter((r) => r.result === 'failed')
     return command === 'verify' && failed.length > 0 && failed.every((r) => r.error?.code === 'INTEGRITY') ? EXIT.integrity : EXIT.failure
