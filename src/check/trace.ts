@@ -256,7 +256,8 @@ async function traceEach(session: TraceSession, step: PlanStep, original: PlanSt
         const rel = [...before.relations.entries()].find(([, r]) => r.name === relation)
         return { relation, kind: rel?.[1].kind ?? ('table' as RelationKind), mode, blocks: blocks(mode), existed: rel !== undefined && existing.has(rel[0]) }
       })
-      out.push(traced(step, stmt, locks, rewritten(before, after, existing), 0, false, ms))
+      // Shown as the file has it (the embedded engine ran it without CONCURRENTLY).
+      out.push(traced(step, { ...stmt, text: source.text }, locks, rewritten(before, after, existing), 0, false, ms))
       before = after
       continue
     }

@@ -8,9 +8,13 @@ import type { CheckResult, MigrationCheck, TracedLock, TracedStatement } from '.
 import { isStrong } from '../check/lock-modes.js'
 import type { Output } from './render.js'
 
-/** A lock other sessions feel: on a relation that existed before the migration (its table's lock covers an index). */
-function felt(l: TracedLock): boolean {
-  return l.existed && l.kind !== 'index' && l.kind !== 'partitioned index'
+/**
+ * A lock other sessions feel: on a relation that existed before the
+ * migration (its table's lock covers an index, except for a documented
+ * lock, which names only what the statement names).
+ */
+function felt(l: TracedLock, s?: TracedStatement): boolean {
+  return l.existed && ((s !== undefined && !s.observed) || (l.kind !== 'index' && l.kind !== 'partitioned index'))
 }
 
 /** `held while 3 more statements run (until COMMIT)`, or `released when it ends`. */
@@ -27,7 +31,7 @@ export function heldPhrase(s: TracedStatement): string {
  */
 export function statementLines(s: TracedStatement, heldSince?: number): string[] {
   const lines = [`${s.file}:${s.line}  ${s.statement.length > 100 ? s.statement.slice(0, 97) + '...' : s.statement}`]
-  const shown = s.locks.filter(felt)
+  const shown = s.locks.filter((l) => felt(l, s))
   const made = s.locks.filter((l) => !l.existed && l.kind !== 'index')
   for (const l of shown) {
     const doc = s.observed ? '' : ' (documented; not observable outside a transaction)'
@@ -49,7 +53,7 @@ export function printStatements(out: Output, m: MigrationCheck): void {
     const strong = s.rewrites.length > 0 || s.locks.some((l) => felt(l) && isStrong(l.mode))
     const earlier = m.statements
       .slice(0, i)
-      .filter((e, j) => e.file === s.file && e.heldWhile >= i - j && e.locks.some(felt))
+      .filter((e, j) => e.file === s.file && e.heldWhile >= i - j && e.locks.some((l) => felt(l)))
       .at(-1)
     for (const line of statementLines(s, earlier?.line)) out.log(`  ${line}`, strong ? 'warn' : 'info')
   }
