@@ -7,6 +7,7 @@
 //
 //   node bench/lock-trace.mjs                    embedded engine
 //   BENCH_DATABASE_URL=postgres://... node ...   also a scratch database on that server
+//   BENCH_BUNDLE=/path/link-migrate.cjs          the build to measure (default dist/)
 //   BENCH_BASE_BUNDLE=/path/link-migrate.cjs     also `check` of another build
 //                                                (without --locks: not slower than before?)
 //
@@ -15,7 +16,7 @@ import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname)
-const BUNDLE = resolve(ROOT, 'dist/link-migrate.cjs')
+const BUNDLE = process.env.BENCH_BUNDLE ?? resolve(ROOT, 'dist/link-migrate.cjs')
 const REPS = Number(process.env.BENCH_REPS ?? 5)
 const FIXTURES = ['discovery-svc', 'ai-svc', 'chat-svc']
 const url = process.env.BENCH_DATABASE_URL
