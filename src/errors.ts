@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'CONNECTION_STALLED'
   | 'CONNECTION_LOST'
   | 'LOCK_LOST'
+  | 'VERSION_TOO_LARGE'
   // integrity (exit 3)
   | 'INTEGRITY'
 

@@ -10,7 +10,7 @@ import { type ConnectionConfig, resolveConnection } from './config/resolve.js'
 import { checkService, isGenericService, serviceFromDir } from './config/target.js'
 import { checkTarget, computeState, planDown, planUp, type DownOptions, type State, type UpOptions } from './core/plan.js'
 import { eventLine } from './core/messages.js'
-import { concurrentIndexNames, prepareStep } from './core/prepare.js'
+import { checkSyntax, concurrentIndexNames, prepareAll, prepareStep } from './core/prepare.js'
 import { runSteps } from './core/run.js'
 import { connect, targetOf } from './db/connect.js'
 import { bounded, STALL_MARGIN_MS } from './db/deadline.js'
@@ -21,6 +21,7 @@ import { acquireServiceLock, type HeldLock } from './db/lock.js'
 import {
   ensureTables,
   guardSql,
+  narrowVersionColumns,
   readApplied,
   readGolangMigrate,
   readServices,
@@ -31,13 +32,14 @@ import {
   tablesState,
   servicesWithChecksums,
   tracking,
+  widenVersionSql,
   type ServiceRow,
   type Tracking,
 } from './db/tracking.js'
 import { ConfigError, InterruptedError, MigrateError } from './errors.js'
 import { lint as lintTarget, type LintOptions, type LintResult } from './lint/index.js'
 import { assertUsable, readSource, scan } from './source/scan.js'
-import { slugify, versionWidth } from './source/name.js'
+import { MAX_INTEGER_VERSION, slugify, versionWidth } from './source/name.js'
 import type {
   Finding,
   MigrateEvent,
@@ -151,8 +153,13 @@ export interface Migrator {
   mark(version: number, opts?: MarkOptions): Promise<MarkResult>
   /** Record every version up to `to` as applied (adopting a database another tool migrated). */
   markTo(to: number, opts?: { dryRun?: boolean }): Promise<MarkResult>
-  /** Read the version from golang-migrate's `schema_migrations` and mark up to it. Refuses a dirty one. */
-  markFromGolangMigrate(opts?: { dryRun?: boolean }): Promise<MarkResult>
+  /**
+   * Read the version from golang-migrate's `schema_migrations` and mark up to
+   * it. Refuses (INTEGRITY, exit 3) a dirty one, and a version that has no
+   * file or lies above every file unless `force` (then every file up to it
+   * is marked).
+   */
+  markFromGolangMigrate(opts?: { dryRun?: boolean; force?: boolean }): Promise<MarkResult>
   /** Accept the files' current checksums (`dryRun`: only say which would change). */
   repair(opts?: { dryRun?: boolean }): Promise<RepairResult>
   /** Ends the connection the migrator opened (not a caller's `sql`). */
@@ -396,6 +403,25 @@ export function createMigrator(options: MigratorOptions): Migrator {
     emit,
   })
 
+  /**
+   * On the old tool's INTEGER version columns a version above 2^31 - 1 (a
+   * timestamp) cannot be recorded: refuse before anything runs, with the
+   * statement that widens them.
+   */
+  async function checkVersionColumns(sql: Sql, t: Tracking, steps: { version: number; file?: string }[]): Promise<void> {
+    const big = steps.filter((s) => s.version > MAX_INTEGER_VERSION)
+    if (big.length === 0) return
+    const narrow = await narrowVersionColumns(sql, t)
+    if (narrow.length === 0) return
+    const first = big[0]!
+    throw new MigrateError(
+      'VERSION_TOO_LARGE',
+      `version ${first.version}${first.file ? ` (${first.file})` : ''} does not fit the INTEGER version column of ${narrow.join(' and ')} ` +
+        `(largest ${MAX_INTEGER_VERSION}); nothing was run. Widen it first: ${widenVersionSql(t, narrow)}`,
+      { details: big.slice(1, 4).map((s) => `also too large: ${s.file ?? s.version}`).concat(big.length > 4 ? [`and ${big.length - 4} more`] : []) },
+    )
+  }
+
   async function up(opts: RunOptions = {}): Promise<RunResult> {
     const dryRun = opts.dryRun ?? options.dryRun ?? false
     const source = await load()
@@ -407,12 +433,15 @@ export function createMigrator(options: MigratorOptions): Migrator {
     for (const w of warnings) emit({ type: 'warning', service, message: w })
     const prepared = new Map<number, PlanStep>()
     const stepsFor = (files: MigrationFile[]) =>
-      files.map((f) => {
+      prepareAll(files, (f) => {
         let step = prepared.get(f.version)
         if (!step) prepared.set(f.version, (step = prepare(sql, f, 'up', f.up.content, f.up.file)))
         return step
       })
     const steps = stepsFor(planUp(first.state, opts))
+    // Everything that can be seen before a change stops the run here, not half-way.
+    await checkSyntax(steps)
+    await checkVersionColumns(sql, t, steps)
 
     // Nothing pending: no lock and no write needed, whatever other runners do.
     if (dryRun || steps.length === 0) {
@@ -449,9 +478,10 @@ export function createMigrator(options: MigratorOptions): Migrator {
       const warnings = files
         .filter((f) => state.modified.some((m) => m.version === f.version))
         .map((f) => `${f.up.file} changed since it was applied; its down file may not match what is in the database`)
-      const steps = await Promise.all(
-        files.map(async (f) => prepare(sql, f, 'down', (await readSource(f.down!)).content, f.down!.file)),
-      )
+      const contents = await Promise.all(files.map(async (f) => (await readSource(f.down!)).content))
+      const steps = prepareAll(files, (f) => prepare(sql, f, 'down', contents[files.indexOf(f)]!, f.down!.file))
+      // A syntax error in the 8th down of `down --to 40` stops it before the first rollback.
+      await checkSyntax(steps)
       return { steps, warnings }
     }
 
@@ -576,6 +606,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
   async function markVersions(versions: number[], pending: boolean, dryRun: boolean): Promise<MarkResult> {
     const source = await load()
     const byVersion = new Map(source.migrations.map((m) => [m.version, m]))
+    if (!pending) await checkVersionColumns(await db(), await tables(), versions.map((version) => ({ version, file: byVersion.get(version)?.up.file })))
     const apply = async (conn: Sql | ReservedSql, t: Tracking, write: boolean): Promise<MarkResult> => {
       const { state } = await readState(conn, t, source.migrations)
       const applied = new Set(state.entries.filter((e) => e.state !== 'pending').map((e) => e.version))
@@ -611,7 +642,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
     return markVersions(source.migrations.filter((m) => m.version <= to).map((m) => m.version), false, opts.dryRun ?? options.dryRun ?? false)
   }
 
-  async function markFromGolangMigrate(opts: { dryRun?: boolean } = {}): Promise<MarkResult> {
+  async function markFromGolangMigrate(opts: { dryRun?: boolean; force?: boolean } = {}): Promise<MarkResult> {
     const sql = await db()
     const gm = await readGolangMigrate(sql)
     if (!gm) throw new MigrateError('QUERY_FAILED', 'no golang-migrate table schema_migrations in this database')
@@ -619,6 +650,29 @@ export function createMigrator(options: MigratorOptions): Migrator {
       throw new MigrateError(
         'INTEGRITY',
         `golang-migrate's schema_migrations is dirty at version ${gm.version}: fix that migration by hand and clear the dirty flag first`,
+        { exitCode: 3 },
+      )
+    }
+    const source = await load()
+    // An empty table: golang-migrate applied nothing (version 0 is a real version).
+    if (gm.version === null) {
+      const { state } = await readState(sql, await tables(), source.migrations)
+      return { service, dryRun: opts.dryRun ?? options.dryRun ?? false, marked: [], currentVersion: state.currentVersion }
+    }
+    // The recorded version must be one of these files: anything else means
+    // another directory, a renumbered set or files not pulled yet, and
+    // marking up to it would record the wrong history.
+    const versions = source.migrations.map((m) => m.version)
+    if (!opts.force && !versions.includes(gm.version)) {
+      const below = source.migrations.filter((m) => m.version < gm.version!).at(-1)
+      const above = source.migrations.find((m) => m.version > gm.version!)
+      const near = [below && `${below.up.file} below`, above && `${above.up.file} above`].filter(Boolean).join(', ')
+      const why = above ? 'no migration file has that version' : 'it lies above every migration file'
+      throw new MigrateError(
+        'INTEGRITY',
+        `golang-migrate's schema_migrations records version ${gm.version}, but ${why} in ${dir}` +
+          `${near ? ` (nearest: ${near})` : ' (the directory has no migrations)'}; ` +
+          'check that this is the right directory, or mark up to the nearest file below it with --force',
         { exitCode: 3 },
       )
     }

@@ -59,7 +59,16 @@ function step(version: number, direction: 'up' | 'down'): PlanStep {
     checksum: sha(FILES[`${stem}.up.sql` as keyof typeof FILES]),
     sql: FILES[file as keyof typeof FILES],
     wrapped: false,
+    statements: statementsOf(FILES[file as keyof typeof FILES]),
   }
+}
+
+/** The one statement of each FILES entry (after any comment line), as prepareStep locates it. */
+function statementsOf(sql: string): PlanStep['statements'] {
+  const lines = sql.split('\n')
+  const line = lines.findIndex((l) => l.length > 0 && !l.startsWith('--'))
+  const text = lines[line]!.replace(/;$/, '')
+  return [{ text, start: sql.indexOf(text), line: line + 1, column: 1 }]
 }
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
@@ -94,7 +103,7 @@ async function tableExists(db: FreshDatabase, name: string): Promise<boolean> {
 
 async function versionRow(db: FreshDatabase, service: string) {
   const rows = await db.sql<{ version: number; description: string }[]>`
-    select version, description from schema_versions where service = ${service}`
+    select version::int as version, description from schema_versions where service = ${service}`
   return rows.map((r) => ({ ...r }))
 }
 
@@ -491,7 +500,7 @@ caller('service comes from the directory; up/down/status work; close() leaves th
     await m.close()
   }
   // The caller's instance is still open and usable after close().
-  const [row] = await C.sql!<{ v: number }[]>`select version as v from schema_versions where service = 'orders-svc'`
+  const [row] = await C.sql!<{ v: number }[]>`select version::int as v from schema_versions where service = 'orders-svc'`
   assert.is(row?.v, 1)
   // No session setting leaked onto the caller's pooled connections (the lock
   // connection names itself while it holds the lock, for waiters to see).
@@ -767,7 +776,7 @@ errs('CONNECT_FAILED names the target, never the password', async () => {
 errs('MIGRATION_FAILED carries file, line, column, sqlState and the completed migrations', async () => {
   const dir = await migrationsDir({
     '001_create_a.up.sql': 'create table a (id int);\n',
-    '002_broken.up.sql': 'create table b (id int);\n\n-- the typo below\ninsert into b values (1);\nselect * fromm b;\n',
+    '002_broken.up.sql': 'create table b (id int);\n\n-- the table name below\ninsert into b values (1);\nselect * from nope_b;\n',
     '003_create_c.up.sql': 'create table c (id int);\n',
   })
   const m = createMigrator({ dir, service: 'fail-svc', url: E.db!.url })
@@ -779,9 +788,10 @@ errs('MIGRATION_FAILED carries file, line, column, sqlState and the completed mi
     assert.is(q.exitCode, 1)
     assert.is(q.file, '002_broken.up.sql')
     assert.is(q.line, 5)
-    assert.is(q.column, 10)
-    assert.is(q.sqlState, '42601')
-    assert.match(q.message, /^002_broken\.up\.sql:5:10: syntax error at or near "fromm"/)
+    assert.is(q.column, 15)
+    assert.is(q.sqlState, '42P01')
+    assert.is(q.statement, 3)
+    assert.match(q.message, /^002_broken\.up\.sql:5:15: relation "nope_b" does not exist/)
     assert.equal(norm(q.completed), [{ version: 1, name: '001_create_a', direction: 'up', status: 'applied', durationMs: '<ms>' }])
     assert.is(await tableExists(E.db!, 'a'), true)
     assert.is(await tableExists(E.db!, 'b'), false)

@@ -32,7 +32,7 @@ export interface Context {
   /** Creates the migrator (connection resolved and validated first). */
   migrator(): Migrator
   str(name: string): string | undefined
-  int(name: string, flag: string, min?: number): number | undefined
+  int(name: string, flag: string, min?: number, max?: number): number | undefined
   close(): Promise<void>
 }
 
@@ -60,9 +60,9 @@ export async function createContext(command: string, flags: Flags, io: Io, args:
     stdout: io.stdout,
     stderr: io.stderr,
   })
-  const int = (name: string, flag: string, min = 0) => {
+  const int = (name: string, flag: string, min = 0, max?: number) => {
     const v = str(name)
-    return v === undefined ? undefined : parseInteger(flag, v, min)
+    return v === undefined ? undefined : parseInteger(flag, v, min, max)
   }
 
   const allServices = command === 'status' && flags.all === true

@@ -30,10 +30,11 @@ const RETRIES = 'Retry a migration that failed on lock_timeout N times, with bac
 /** Command-specific options first (in the order help shows them), then the common ones. */
 export const OPTIONS: OptionDef[] = [
   { flag: '--to <version>', description: 'Stop after this version', commands: ['up'] },
-  { flag: '--to <version>', description: 'Roll back every migration above this version (0: all)', commands: ['down'] },
+  { flag: '--to <version>', description: 'Roll back every migration above this version', commands: ['down'] },
   { flag: '--to <version>', description: 'Record every version up to this one as applied', commands: ['mark'] },
   { flag: '--steps <n>', description: 'Apply at most N migrations', commands: ['up'] },
   { flag: '--steps <n>', description: 'Roll back N migrations (default 1)', commands: ['down'] },
+  { flag: '--all', description: 'Roll back every applied migration (version 0 included)', commands: ['down'] },
   { flag: '--yes', description: 'Roll back more than one migration without asking (needed without a terminal)', commands: ['down'] },
   { flag: '--allow-out-of-order', description: 'Apply pending migrations older than the current version', commands: ['up'] },
   { flag: '--strict', description: 'Refuse to run when an applied migration changed (exit 3)', commands: ['up'] },
@@ -58,6 +59,7 @@ export const OPTIONS: OptionDef[] = [
   { flag: '--fail-on <conditions>', description: 'With --locks/--trace: exit 1 when one holds: rewrite, access-exclusive, blocks-writes, lock-held-across-statements', commands: ['check', 'lint'] },
   { flag: '--pending', description: 'Remove the record instead (mark as not applied)', commands: ['mark'] },
   { flag: '--from <tool>', description: 'Adopt the version another tool recorded (golang-migrate)', commands: ['mark'] },
+  { flag: '--force', description: 'With --from: accept a recorded version that has no file (marks every file below it)', commands: ['mark'] },
   { flag: '--targets <file>', description: 'Run on every database in FILE: name=URL or a URL per line, # comments, ${VAR} from the environment', commands: FLEET },
   { flag: '--targets-query <sql>', description: 'Run on every database a query on DATABASE_URL returns (columns url and name)', commands: FLEET },
   { flag: '--parallel <n>', description: 'Fleet: targets worked on at once (default 4)', commands: FLEET },

@@ -8,7 +8,10 @@ import type { AppliedRow, MigrationFile, StatusEntry } from '../types.js'
 export interface State {
   /** Every version, file or record, in version order. */
   entries: StatusEntry[]
-  /** Highest applied version, 0 when none. */
+  /**
+   * Highest applied version, 0 when none: whether anything is applied is
+   * decided from the records (`entries`), since version 0 is a version.
+   */
   currentVersion: number
   pending: MigrationFile[]
   /** Pending migrations older than the current version (a branch merged late). */
@@ -112,6 +115,8 @@ export function planUp(state: State, opts: UpOptions): MigrationFile[] {
 export interface DownOptions {
   to?: number
   steps?: number
+  /** Roll back every applied migration, version 0 included. */
+  all?: boolean
 }
 
 /**
@@ -123,7 +128,8 @@ export function planDown(state: State, files: MigrationFile[], opts: DownOptions
   checkTarget(opts)
   const applied = state.entries.filter((e) => e.state !== 'pending').reverse()
   let chosen = applied
-  if (opts.to !== undefined) chosen = chosen.filter((e) => e.version > opts.to!)
+  if (opts.all) chosen = applied
+  else if (opts.to !== undefined) chosen = chosen.filter((e) => e.version > opts.to!)
   else chosen = chosen.slice(0, opts.steps ?? 1)
 
   const byVersion = new Map(files.map((f) => [f.version, f]))
@@ -141,8 +147,11 @@ export function planDown(state: State, files: MigrationFile[], opts: DownOptions
 }
 
 /** Throws ConfigError for `--to` with `--steps`; call before touching the database. */
-export function checkTarget(opts: { to?: number; steps?: number }): void {
+export function checkTarget(opts: { to?: number; steps?: number; all?: boolean }): void {
   if (opts.to !== undefined && opts.steps !== undefined) {
     throw new ConfigError('--to and --steps cannot be used together', 'TARGET_INVALID')
+  }
+  if (opts.all && (opts.to !== undefined || opts.steps !== undefined)) {
+    throw new ConfigError('--all cannot be used with --to or --steps', 'TARGET_INVALID')
   }
 }

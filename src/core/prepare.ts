@@ -8,6 +8,7 @@
 import { FileError, type FileProblem } from '../errors.js'
 import { analyzeFile } from '../sql/classify.js'
 import { identifierName } from '../sql/lexer.js'
+import { lineCol, offsetFromServerPosition } from '../sql/position.js'
 import { SqlSyntaxError } from '../sql/lexer.js'
 import type { Statement } from '../sql/split.js'
 import type { PlanStep, StepStatement } from '../types.js'
@@ -183,4 +184,49 @@ export function concurrentIndexNames(contents: string[]): string[] {
     }
   }
   return names
+}
+
+/**
+ * Prepares every file of a plan and refuses them all at once: one FileError
+ * listing every problem of every file (file:line:col), not the first file's
+ * only. `prepare` throws FileError for one file.
+ */
+export function prepareAll<T>(items: T[], prepare: (item: T) => PlanStep): PlanStep[] {
+  const steps: PlanStep[] = []
+  const problems: FileProblem[] = []
+  for (const item of items) {
+    try {
+      steps.push(prepare(item))
+    } catch (e) {
+      if (!(e instanceof FileError)) throw e
+      problems.push(...e.problems)
+    }
+  }
+  if (problems.length > 0) throw new FileError(problems)
+  return steps
+}
+
+/**
+ * Parses every step with PostgreSQL's own grammar (libpg-query, loaded on
+ * first use) before anything runs, so a syntax error in the 8th file of a
+ * run stops it before the first change instead of half-way. Throws one
+ * FileError naming every file:line:col. The server stays the judge of
+ * everything else (missing relations, types, permissions).
+ */
+export async function checkSyntax(steps: PlanStep[]): Promise<void> {
+  if (steps.length === 0) return
+  const { isFailure, loadParser } = await import('../lint/parser.js')
+  const parse = await loadParser()
+  const problems: FileProblem[] = []
+  for (const step of steps) {
+    // The wrapper is blanked with spaces in step.sql, so offsets are the file's.
+    const result = parse(step.sql)
+    if (!isFailure(result)) continue
+    const at =
+      result.position === undefined
+        ? undefined
+        : lineCol(step.sql, Math.min(offsetFromServerPosition(step.sql, result.position + 1), step.sql.length))
+    problems.push({ file: step.file, line: at?.line, column: at?.column, message: result.message })
+  }
+  if (problems.length > 0) throw new FileError(problems)
 }

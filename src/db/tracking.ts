@@ -90,7 +90,7 @@ export async function ensureTables(conn: ReservedSql, t: Tracking): Promise<void
       create table if not exists ${t.records} (
         id serial primary key,
         service varchar not null,
-        version integer not null,
+        version bigint not null,
         name varchar not null,
         applied_at timestamp not null default now(),
         checksum varchar not null
@@ -98,7 +98,7 @@ export async function ensureTables(conn: ReservedSql, t: Tracking): Promise<void
     if (!state.versions) await conn.unsafe(`
       create table if not exists ${t.versions} (
         service varchar primary key,
-        version integer not null,
+        version bigint not null,
         applied_at timestamp not null default now(),
         description varchar
       )`)
@@ -166,7 +166,7 @@ export async function readApplied(sql: Sql | ReservedSql, t: Tracking, service: 
   if (exists === false) return { rows: [], duplicates: [] }
   // One-word column names: a caller's instance may transform names (postgres.camel).
   const raw = await sql
-    .unsafe<{ version: number; name: string; at: Date; checksum: string }[]>(
+    .unsafe<{ version: number | string; name: string; at: Date; checksum: string }[]>(
       `select version, name, applied_at as at, checksum from ${t.records} where service = $1 order by version, id`,
       [service],
     )
@@ -180,12 +180,14 @@ export async function readApplied(sql: Sql | ReservedSql, t: Tracking, service: 
   const rows: AppliedRow[] = []
   const duplicates: number[] = []
   for (const r of raw) {
+    // postgres.js gives a BIGINT as a string: versions are exact numbers up to 2^53 - 1.
+    const version = Number(r.version)
     const last = rows[rows.length - 1]
-    if (last && last.version === r.version) {
-      if (duplicates[duplicates.length - 1] !== r.version) duplicates.push(r.version)
+    if (last && last.version === version) {
+      if (duplicates[duplicates.length - 1] !== version) duplicates.push(version)
       continue
     }
-    rows.push({ version: r.version, name: r.name, appliedAt: r.at, checksum: r.checksum })
+    rows.push({ version, name: r.name, appliedAt: r.at, checksum: r.checksum })
   }
   return { rows, duplicates }
 }
@@ -200,14 +202,14 @@ export interface ServiceRow {
 
 /** Every service recorded in the database (`status --all`). */
 export async function readServices(sql: Sql, t: Tracking): Promise<ServiceRow[]> {
-  const rows = await sql.unsafe<{ service: string; version: number; at: Date; description: string | null; applied: string }[]>(
+  const rows = await sql.unsafe<{ service: string; version: number | string; at: Date; description: string | null; applied: string }[]>(
     `select v.service, v.version, v.applied_at as at, v.description,
             (select count(distinct r.version) from ${t.records} r where r.service = v.service) as applied
        from ${t.versions} v order by v.service`,
   )
   return rows.map((r) => ({
     service: r.service,
-    version: r.version,
+    version: Number(r.version),
     appliedAt: r.at.toISOString(),
     description: r.description,
     applied: Number(r.applied),
@@ -267,12 +269,37 @@ export function repairSql(t: Tracking, service: string, version: number, checksu
   return `update ${t.records} set checksum = ${literal(checksum)} where service = ${literal(service)} and version = ${version};\n`
 }
 
-/** golang-migrate's table, for `mark --from golang-migrate`; null when absent. */
-export async function readGolangMigrate(sql: Sql, table = 'schema_migrations'): Promise<{ version: number; dirty: boolean } | null> {
+/**
+ * golang-migrate's table, for `mark --from golang-migrate`; null when absent.
+ * `version` is null when the table is empty (nothing applied: version 0 is a
+ * real version there too).
+ */
+export async function readGolangMigrate(sql: Sql, table = 'schema_migrations'): Promise<{ version: number | null; dirty: boolean } | null> {
   const [exists] = await sql`select to_regclass(${table}) is not null as e`
   if (!exists?.e) return null
   const [row] = await sql.unsafe<{ version: string; dirty: boolean }[]>(`select version, dirty from ${ident(table)} limit 1`)
-  return row ? { version: Number(row.version), dirty: row.dirty } : { version: 0, dirty: false }
+  return row ? { version: Number(row.version), dirty: row.dirty } : { version: null, dirty: false }
+}
+
+/**
+ * The bookkeeping tables whose `version` column is narrower than BIGINT
+ * (the old tool's INTEGER), as names for a message; [] when they are BIGINT
+ * or do not exist yet (link-migrate creates them BIGINT).
+ */
+export async function narrowVersionColumns(sql: Sql | ReservedSql, t: Tracking): Promise<string[]> {
+  const rows = await sql<{ t: string }[]>`
+    select c.relname as t from pg_attribute a join pg_class c on c.oid = a.attrelid
+     where a.attrelid in (select to_regclass(${t.recordsReg}) union all select to_regclass(${t.versionsReg}))
+       and a.attname = 'version' and a.atttypid in ('int2'::regtype, 'int4'::regtype)
+     order by 1`
+  return rows.map((r) => r.t)
+}
+
+/** The statement that widens those columns, for the refusal's message. */
+export function widenVersionSql(t: Tracking, tables: string[]): string {
+  return tables
+    .map((name) => `ALTER TABLE ${name === 'migration_records' ? t.records : t.versions} ALTER COLUMN version TYPE bigint;`)
+    .join(' ')
 }
 
 /**

@@ -3,8 +3,19 @@
  * the alternative `NNN_description_up.sql` / `_down.sql`. Pure.
  */
 
-/** Largest value of a PostgreSQL `integer`, the type of the version columns. */
-export const MAX_VERSION = 2147483647
+/**
+ * Largest version: versions are JavaScript numbers, exact up to 2^53 - 1,
+ * which holds every timestamp version (`20240101120000`) and fits the
+ * BIGINT columns link-migrate creates.
+ */
+export const MAX_VERSION = Number.MAX_SAFE_INTEGER
+
+/**
+ * Largest value of a PostgreSQL `integer`: the old tool's version columns.
+ * A larger version is refused on such tables, naming the statement that
+ * widens them (db/tracking.ts).
+ */
+export const MAX_INTEGER_VERSION = 2147483647
 
 export interface ParsedName {
   /** Leading digits as written (`007`). */

@@ -110,12 +110,9 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
       warnings.push({ file, message: 'is not a migration file name (NNN_description.up.sql / .down.sql); ignored' })
       continue
     }
+    // Version 0 is a version (golang-migrate sets often start at 0_initial).
     if (parsed.version > MAX_VERSION) {
-      problems.push({ file, message: `version ${parsed.digits} is larger than ${MAX_VERSION}, the largest PostgreSQL integer` })
-      continue
-    }
-    if (parsed.version === 0) {
-      problems.push({ file, message: 'version 0 is reserved (it means "nothing applied"); start at 001' })
+      problems.push({ file, message: `version ${parsed.digits} is larger than ${MAX_VERSION}, the largest version link-migrate reads exactly` })
       continue
     }
     const seen = parsed.direction === 'up' ? ups : downs

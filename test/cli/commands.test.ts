@@ -197,13 +197,14 @@ test('a failing migration: exit 1, file:line:col: message; earlier ones stay app
   const db = await dbs.fresh();
   const { dir } = await serviceDir('svc', {
     ...SMALL,
-    '002_b.up.sql': 'create table b (id int);\n\ncreate tablee b2 (id int);\n',
+    // A run-time error (a syntax error stops the run before anything: test/core/sets.test.ts).
+    '002_b.up.sql': 'create table b (id int);\n\ninsert into nope values (1);\n',
   });
   const r = await run(['up', '--dir', dir], { env: { DATABASE_URL: db.url } });
   assertExit(r, 1);
   assertLines(r.stdout, S(['Starting migration up for service: svc', 'Found 3 pending migrations', 'Successfully applied migration 001_a']));
   const err = lines(r.stderr);
-  assert.is(err[0], '[svc-migrations] Error: 002_b.up.sql:3:8: syntax error at or near "tablee"', r.stderr);
+  assert.is(err[0], '[svc-migrations] Error: 002_b.up.sql:3:13: relation "nope" does not exist', r.stderr);
   assert.ok(!err.some((l) => /Successfully|completed successfully/.test(l)));
   assert.ok(await relationExists(db.sql, 'a'));
   assert.not.ok(await relationExists(db.sql, 'b'), 'the failing file is rolled back entirely');

@@ -360,7 +360,7 @@ schema('--tracking-schema audit puts both tables (and the index) in schema audit
 
   const down = await cli(A.db!, 'down', '--tracking-schema', 'audit')
   assert.is(down.code, 0, show(down))
-  const [v] = await A.db!.sql<{ version: number }[]>`select version from audit.schema_versions where service = ${SERVICE}`
+  const [v] = await A.db!.sql<{ version: number }[]>`select version::int from audit.schema_versions where service = ${SERVICE}`
   assert.is(v!.version, 5)
   assert.equal(await columns(A.db!, 'public'), [], 'still nothing in public')
 })

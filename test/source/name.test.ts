@@ -1,7 +1,7 @@
 // Pure tests of src/source/name.ts: migration file names (SPEC 3).
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { MAX_VERSION, nameAdvice, parseName, slugify, versionWidth, type ParsedName } from '../../src/source/name.js'
+import { MAX_INTEGER_VERSION, MAX_VERSION, nameAdvice, parseName, slugify, versionWidth, type ParsedName } from '../../src/source/name.js'
 
 /** The parse of `file`, which must be a migration file name. */
 function parsed(file: string): ParsedName {
@@ -14,8 +14,9 @@ function parsed(file: string): ParsedName {
 
 const parse = suite('name: parseName')
 
-parse('MAX_VERSION is the largest PostgreSQL integer', () => {
-  assert.is(MAX_VERSION, 2 ** 31 - 1)
+parse('MAX_VERSION is the largest exact JavaScript integer; MAX_INTEGER_VERSION the largest PostgreSQL integer', () => {
+  assert.is(MAX_VERSION, 2 ** 53 - 1)
+  assert.is(MAX_INTEGER_VERSION, 2 ** 31 - 1)
 })
 
 parse('dotted form, up and down', () => {
@@ -79,8 +80,9 @@ parse('any digit width: 7_x and 007_x are both version 7, the digits are kept as
 
 parse('version 0 and versions past MAX_VERSION still parse (the scanner judges them)', () => {
   assert.equal(parseName('000_zero.up.sql'), { digits: '000', version: 0, description: 'zero', direction: 'up', stem: '000_zero', style: 'dot' })
-  assert.equal(parsed('2147483647_max.up.sql').version, MAX_VERSION)
-  assert.equal(parsed('2147483648_over.up.sql').version, MAX_VERSION + 1)
+  assert.equal(parsed('2147483648_over.up.sql').version, MAX_INTEGER_VERSION + 1)
+  assert.equal(parsed('9007199254740991_max.up.sql').version, MAX_VERSION)
+  assert.equal(parsed('9007199254740992_over.up.sql').version > MAX_VERSION, true)
   // Far past Number precision: still a number above the limit, never NaN.
   const huge = parsed(`${'9'.repeat(400)}_huge.up.sql`)
   assert.equal({ digits: huge.digits.length, above: huge.version > MAX_VERSION }, { digits: 400, above: true })

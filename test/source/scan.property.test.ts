@@ -19,7 +19,7 @@ const isDirEntry = (n: string): boolean => n.length > 0 && !n.includes('/') && !
 
 const digits = fc.oneof(
   fc.stringMatching(/^[0-9]{1,4}$/),
-  fc.constantFrom('0', '000', '2147483647', '2147483648', '99999999999999999999'),
+  fc.constantFrom('0', '000', '2147483647', '2147483648', '20240101120000', '9007199254740991', '9007199254740992', '99999999999999999999'),
 )
 const description = fc.oneof(fc.constantFrom('a', 'create_users', '2.10.0_schema', 'x_up', 'y.down'), fc.string({ minLength: 1, maxLength: 8 }))
 const suffix = fc.constantFrom('.up.sql', '.down.sql', '_up.sql', '_down.sql', '.sql', '.SQL', '.UP.sql', '.txt', '')
@@ -76,7 +76,7 @@ function fakeFs(list: Entry[]): ScanFs {
 function broken(source: Source, names: Set<string>): string | undefined {
   for (const p of source.problems) if (!names.has(p.file)) return `problem names ${p.file}`
   for (const w of source.warnings) if (!names.has(w.file)) return `warning names ${w.file}`
-  let last = 0
+  let last = -1 // version 0 is a version
   for (const m of source.migrations) {
     if (!names.has(m.up.file)) return `migration from ${m.up.file}`
     if (m.down && !names.has(m.down.file)) return `down file ${m.down.file}`

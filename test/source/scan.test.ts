@@ -249,28 +249,28 @@ problems('a down file with no up file', async () => {
   })
 })
 
-problems('versions: 2147483647 is the largest, 2147483648 is refused, 0 is reserved', async () => {
+problems('versions: 0 is a version, timestamps fit, 2^53 - 1 is the largest, 2^53 is refused', async () => {
   const dir = await migrationsDir({
-    '2147483647_max.up.sql': 'SELECT 1;\n',
-    '2147483648_over.up.sql': 'x',
-    '2147483648_over.down.sql': 'x',
+    '000_zero.up.sql': 'SELECT 0;\n',
+    '20240101120000_stamp.up.sql': 'SELECT 1;\n',
+    '9007199254740991_max.up.sql': 'SELECT 2;\n',
+    '9007199254740992_over.up.sql': 'x',
+    '9007199254740992_over.down.sql': 'x',
     '99999999999999999999999_huge_up.sql': 'x',
-    '000_zero.up.sql': 'x',
-    '0_zero_down.sql': 'x',
   })
+  const over = (v: string) => `version ${v} is larger than 9007199254740991, the largest version link-migrate reads exactly`
   assert.equal(await scan(dir), {
     dir,
-    migrations: [migration(dir, 2147483647, '2147483647_max.up.sql', 'SELECT 1;\n')],
+    migrations: [
+      migration(dir, 0, '000_zero.up.sql', 'SELECT 0;\n'),
+      migration(dir, 20240101120000, '20240101120000_stamp.up.sql', 'SELECT 1;\n'),
+      migration(dir, 9007199254740991, '9007199254740991_max.up.sql', 'SELECT 2;\n'),
+    ],
     warnings: [],
     problems: [
-      { file: '000_zero.up.sql', message: 'version 0 is reserved (it means "nothing applied"); start at 001' },
-      { file: '0_zero_down.sql', message: 'version 0 is reserved (it means "nothing applied"); start at 001' },
-      { file: '2147483648_over.down.sql', message: 'version 2147483648 is larger than 2147483647, the largest PostgreSQL integer' },
-      { file: '2147483648_over.up.sql', message: 'version 2147483648 is larger than 2147483647, the largest PostgreSQL integer' },
-      {
-        file: '99999999999999999999999_huge_up.sql',
-        message: 'version 99999999999999999999999 is larger than 2147483647, the largest PostgreSQL integer',
-      },
+      { file: '9007199254740992_over.down.sql', message: over('9007199254740992') },
+      { file: '9007199254740992_over.up.sql', message: over('9007199254740992') },
+      { file: '99999999999999999999999_huge_up.sql', message: over('99999999999999999999999') },
     ],
   })
 })

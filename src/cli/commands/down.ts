@@ -6,6 +6,7 @@ export default async function down(ctx: Context): Promise<number> {
   return interruptible(ctx, 'down', (signal) =>
     ctx.migrator().down({
       ...toOrSteps(ctx),
+      all: ctx.flags.all === true,
       dryRun: ctx.dryRun,
       signal,
     }),

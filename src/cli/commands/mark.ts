@@ -1,12 +1,13 @@
 import { ConfigError } from '../../errors.js'
 import type { Context } from '../context.js'
+import { MAX_VERSION } from '../../source/name.js'
 import { parseInteger } from '../values.js'
 
 /** `mark V`, `mark V --pending`, `mark --to V`, `mark --from golang-migrate`. */
 export default async function mark(ctx: Context, args: string[]): Promise<number> {
   const m = ctx.migrator()
   const from = ctx.str('from')
-  const to = ctx.int('to', '--to')
+  const to = ctx.int('to', '--to', 0, MAX_VERSION)
   const given = [args.length > 0, to !== undefined, from !== undefined].filter(Boolean).length
   if (given !== 1) {
     throw new ConfigError('mark needs exactly one of: a version (mark 3), --to VERSION, or --from golang-migrate', 'USAGE')
@@ -15,11 +16,12 @@ export default async function mark(ctx: Context, args: string[]): Promise<number
   let result
   if (from !== undefined) {
     if (from !== 'golang-migrate') throw new ConfigError(`--from supports golang-migrate, got ${JSON.stringify(from)}`, 'USAGE')
-    result = await m.markFromGolangMigrate({ dryRun: ctx.dryRun })
+    result = await m.markFromGolangMigrate({ dryRun: ctx.dryRun, force: ctx.flags.force === true })
   } else if (to !== undefined) {
     result = await m.markTo(to, { dryRun: ctx.dryRun })
   } else {
-    result = await m.mark(parseInteger('version', args[0]!, 1), { pending: ctx.flags.pending === true, dryRun: ctx.dryRun })
+    // Version 0 is a version (golang-migrate sets often start at 0_initial).
+    result = await m.mark(parseInteger('version', args[0]!, 0, MAX_VERSION), { pending: ctx.flags.pending === true, dryRun: ctx.dryRun })
   }
   if (ctx.out.json) ctx.out.jsonDocument(result)
   else {

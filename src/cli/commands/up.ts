@@ -1,5 +1,6 @@
 import { ConfigError } from '../../errors.js'
 import type { RunResult } from '../../types.js'
+import { MAX_VERSION } from '../../source/name.js'
 import type { Context } from '../context.js'
 import { interruptedLine, isInterrupted, listenForSignals, SIGNAL_EXIT } from '../signals.js'
 import { printPlan } from './plan.js'
@@ -41,7 +42,8 @@ export async function interruptible(ctx: Context, direction: 'up' | 'down', run:
 
 /** --to / --steps, checked before anything connects: both at once is a usage error. */
 export function toOrSteps(ctx: Context): { to?: number; steps?: number } {
-  const to = ctx.int('to', '--to')
+  // Versions go up to 2^53 - 1 (timestamps such as 20240101120000).
+  const to = ctx.int('to', '--to', 0, MAX_VERSION)
   const steps = ctx.int('steps', '--steps', 1)
   if (to !== undefined && steps !== undefined) throw new ConfigError('--to and --steps cannot be used together', 'USAGE')
   return { to, steps }

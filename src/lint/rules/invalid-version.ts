@@ -1,7 +1,7 @@
 /**
- * `invalid-version`: version 0 (it means "nothing applied") or a version
- * larger than a PostgreSQL `integer` (the bookkeeping column's type). `up`
- * refuses the whole directory.
+ * `invalid-version`: a version larger than link-migrate reads exactly
+ * (2^53 - 1; timestamps fit). `up` refuses the whole directory. Version 0
+ * is a version like any other.
  */
 import { MAX_VERSION } from '../../source/name.js'
 import type { LintRule } from '../types.js'
@@ -10,13 +10,12 @@ import type { LintRule } from '../types.js'
 export const invalidVersion: LintRule = {
   id: 'invalid-version',
   severity: 'error',
-  docs: `Number migrations from 1 up to ${MAX_VERSION} (a PostgreSQL integer), e.g. 001`,
+  docs: `Number migrations from 0 up to ${MAX_VERSION} (timestamps such as 20240101120000 fit), e.g. 001`,
   check(ctx) {
     for (const file of ctx.files) {
       const v = file.name?.version
-      if (v === 0) ctx.report({ file }, 'version 0 is reserved (it means "nothing applied"): start at 001')
-      else if (v !== undefined && v > MAX_VERSION) {
-        ctx.report({ file }, `version ${file.name!.digits} is larger than ${MAX_VERSION}, the largest PostgreSQL integer (timestamps do not fit)`)
+      if (v !== undefined && v > MAX_VERSION) {
+        ctx.report({ file }, `version ${file.name!.digits} is larger than ${MAX_VERSION}, the largest version link-migrate reads exactly`)
       }
     }
   },

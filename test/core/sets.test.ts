@@ -1,0 +1,275 @@
+/**
+ * Real-world migration sets (fixtures/sets/, written for these tests in the
+ * layouts golang-migrate users have) through the built CLI against a real
+ * server: up, down of everything, up again; version 0; timestamp versions
+ * on BIGINT and on the old tool's INTEGER tables; downs that fail at parse
+ * time (nothing rolled back) and at run time (file:line:col of the
+ * statement, in text and in --json); adopting a golang-migrate database.
+ */
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { runCli, type CliResult } from '../helpers/cli.js'
+import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
+
+const SETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'sets')
+const SERVICE = 'sets-svc'
+const PREFIX = `[${SERVICE}-migrations]`
+
+const databases: FreshDatabase[] = []
+
+async function db(): Promise<FreshDatabase> {
+  const d = await freshDatabase('core_sets')
+  databases.push(d)
+  return d
+}
+
+async function cleanup(): Promise<void> {
+  const all = databases.splice(0)
+  await Promise.all(all.map((d) => d.drop().catch(() => undefined)))
+  await closeAdmin()
+}
+
+function cli(set: string, d: FreshDatabase, ...args: string[]): Promise<CliResult> {
+  const [command, ...rest] = args
+  return runCli([command!, '--dir', path.join(SETS, set), '--service', SERVICE, '--database-url', d.url, ...rest], { timeoutMs: 120_000 })
+}
+
+function exit(r: CliResult, code: number): void {
+  assert.is(r.code, code, `exit ${r.code}, expected ${code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`)
+}
+
+function lines(text: string): string[] {
+  const l = text.split('\n')
+  if (l[l.length - 1] === '') l.pop()
+  return l
+}
+
+/** Applied versions with their names, in order. */
+async function records(d: FreshDatabase): Promise<string[]> {
+  const rows = await d.sql<{ v: string; name: string }[]>`
+    select version::text as v, name from migration_records where service = ${SERVICE} order by version`
+  return rows.map((r) => `${r.v} ${r.name}`)
+}
+
+/** Every relation outside the system schemas (tables, indexes, views, sequences), sorted. */
+async function relations(d: FreshDatabase): Promise<string[]> {
+  const rows = await d.sql<{ name: string }[]>`
+    select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relname not like 'migration\_records%' and c.relname not like 'schema\_versions%'
+     order by 1`
+  return rows.map((r) => r.name)
+}
+
+/** The `error` object of an --json run's error line. */
+function jsonError(stdout: string): Record<string, unknown> | undefined {
+  const events = lines(stdout).map((l) => JSON.parse(l) as { type: string; error?: Record<string, unknown> })
+  return events.find((e) => e.type === 'error')?.error
+}
+
+// ---------------------------------------------------------------- 120 files
+
+const ledger = suite('sets: 120 unpadded files, dotted names, BEGIN/END wrappers, mismatched down names')
+ledger.after(cleanup)
+
+ledger('up, down --all, up: every file runs; the schema after the second up is the first one', async () => {
+  const d = await db()
+  const up1 = await cli('ledger-unpadded', d, 'up')
+  exit(up1, 0)
+  assert.ok(up1.stdout.includes(`${PREFIX} Found 120 pending migrations`), up1.stdout)
+  const applied = await records(d)
+  assert.is(applied.length, 120)
+  // Numeric order, never file-name order; dotted descriptions kept whole.
+  assert.equal(applied.slice(0, 3), ['1 1_create_accounts', '2 2_add_accounts_status', '3 3_index_accounts_by_status'])
+  assert.is(applied[9], '10 10_2.2.1_add_invoices_status')
+  assert.is(applied[119], '120 120_2.29.3_active_attachments_view')
+  const schema = await relations(d)
+  assert.ok(schema.includes('active_attachments') && schema.includes('webhooks_status_created_idx'), schema.join(' '))
+
+  const down = await cli('ledger-unpadded', d, 'down', '--all')
+  exit(down, 0)
+  assert.equal(await records(d), [])
+  assert.equal(await relations(d), [])
+
+  exit(await cli('ledger-unpadded', d, 'up'), 0)
+  assert.is((await records(d)).length, 120)
+  assert.equal(await relations(d), schema)
+})
+
+ledger.run()
+
+// ---------------------------------------------------------------- version 0
+
+const zero = suite('sets: a set that starts at version 0')
+zero.after(cleanup)
+
+zero('up applies 0_initial; status, lint, mark and down treat 0 as a version', async () => {
+  const d = await db()
+  exit(await cli('from-zero', d, 'up', '--to', '0'), 0)
+  assert.equal(await records(d), ['0 0_initial'])
+  const st = await cli('from-zero', d, 'status', '--json')
+  exit(st, 0)
+  const status = JSON.parse(st.stdout) as { currentVersion: number; pending: number; migrations: { version: number; state: string }[] }
+  assert.equal(
+    { current: status.currentVersion, pending: status.pending, states: status.migrations.map((m) => `${m.version} ${m.state}`) },
+    { current: 0, pending: 3, states: ['0 applied', '1 pending', '2 pending', '3 pending'] },
+  )
+
+  exit(await cli('from-zero', d, 'up'), 0)
+  assert.equal(await records(d), ['0 0_initial', '1 1_users', '2 2_users_email_key', '3 3_audit_log'])
+
+  // Rolling back to version 0 keeps it; --all rolls it back too.
+  exit(await cli('from-zero', d, 'down', '--to', '0'), 0)
+  assert.equal(await records(d), ['0 0_initial'])
+  exit(await cli('from-zero', d, 'down', '--all'), 0)
+  assert.equal(await records(d), [])
+  assert.equal(await relations(d), [])
+
+  // mark 0 and mark 0 --pending, with nothing else recorded.
+  exit(await cli('from-zero', d, 'mark', '0'), 0)
+  assert.equal(await records(d), ['0 0_initial'])
+  exit(await cli('from-zero', d, 'mark', '0', '--pending'), 0)
+  assert.equal(await records(d), [])
+
+  const lint = await runCli(['lint', '--dir', path.join(SETS, 'from-zero'), '--json'])
+  exit(lint, 0)
+  const report = JSON.parse(lint.stdout) as { errors: number; findings: { rule: string }[] }
+  assert.equal({ errors: report.errors, invalid: report.findings.filter((f) => f.rule === 'invalid-version') }, { errors: 0, invalid: [] })
+})
+
+zero.run()
+
+// ---------------------------------------------------------------- timestamps
+
+const stamps = suite('sets: timestamp versions (64-bit)')
+stamps.after(cleanup)
+
+stamps('on tables link-migrate creates (BIGINT) they apply in numeric order', async () => {
+  const d = await db()
+  exit(await cli('timestamps', d, 'up'), 0)
+  assert.equal(await records(d), [
+    '20240101120000 20240101120000_create_users',
+    '20240115093000 20240115093000_add_users_locale',
+    '20240302174512 20240302174512_create_sessions',
+    '20241130235959 20241130235959_index_sessions',
+  ])
+  const [types] = await d.sql<{ r: string; v: string; cur: string }[]>`
+    select format_type(a.atttypid, null) as r,
+           (select format_type(atttypid, null) from pg_attribute where attrelid = 'schema_versions'::regclass and attname = 'version') as v,
+           (select version::text from schema_versions where service = ${SERVICE}) as cur
+      from pg_attribute a where a.attrelid = 'migration_records'::regclass and a.attname = 'version'`
+  assert.equal({ ...types }, { r: 'bigint', v: 'bigint', cur: '20241130235959' })
+  exit(await cli('timestamps', d, 'down', '--to', '20240115093000'), 0)
+  assert.is((await records(d)).length, 2)
+})
+
+stamps("on the old tool's INTEGER tables they are refused before anything runs, naming the statement that widens them", async () => {
+  const d = await db()
+  await d.sql.unsafe(`
+    create table migration_records (id serial primary key, service varchar not null, version integer not null,
+      name varchar not null, applied_at timestamp not null default now(), checksum varchar not null);
+    create table schema_versions (service varchar primary key, version integer not null,
+      applied_at timestamp not null default now(), description varchar)`)
+  const r = await cli('timestamps', d, 'up')
+  exit(r, 1)
+  assert.equal(lines(r.stderr), [
+    `${PREFIX} Error: version 20240101120000 (20240101120000_create_users.up.sql) does not fit the INTEGER version column of ` +
+      'migration_records and schema_versions (largest 2147483647); nothing was run. Widen it first: ' +
+      'ALTER TABLE "public"."migration_records" ALTER COLUMN version TYPE bigint; ALTER TABLE "public"."schema_versions" ALTER COLUMN version TYPE bigint;',
+    '  also too large: 20240115093000_add_users_locale.up.sql',
+    '  also too large: 20240302174512_create_sessions.up.sql',
+    '  also too large: 20241130235959_index_sessions.up.sql',
+  ])
+  assert.equal(await relations(d), [])
+  // The statement it names works, and then so does up.
+  await d.sql.unsafe(
+    'ALTER TABLE "public"."migration_records" ALTER COLUMN version TYPE bigint; ALTER TABLE "public"."schema_versions" ALTER COLUMN version TYPE bigint;',
+  )
+  exit(await cli('timestamps', d, 'up'), 0)
+  assert.is((await records(d)).length, 4)
+})
+
+stamps.run()
+
+// ---------------------------------------------------------------- broken downs
+
+const broken = suite('sets: downs that fail at parse time and at run time')
+broken.after(cleanup)
+
+broken('a syntax error in a down stops down --all before the first rollback, at file:line:col; --dry-run says the same', async () => {
+  const d = await db()
+  exit(await cli('broken-downs', d, 'up'), 0)
+  const before = await relations(d)
+  const expected = [`${PREFIX} Error: 2_add_report_owner.down.sql:3:21: syntax error at or near "DROPP"`]
+  for (const extra of [[], ['--dry-run']]) {
+    const r = await cli('broken-downs', d, 'down', '--all', ...extra)
+    exit(r, 1)
+    assert.equal(lines(r.stderr), expected, extra.join(' '))
+    assert.equal(await records(d), ['1 1_create_reports', '2 2_add_report_owner', '3 3_create_report_cache', '4 4_add_report_archived'])
+  }
+  assert.equal(await relations(d), before)
+
+  const j = await cli('broken-downs', d, 'down', '--all', '--json')
+  exit(j, 1)
+  assert.equal(jsonError(j.stdout), {
+    code: 'FILE_INVALID',
+    message: '2_add_report_owner.down.sql:3:21: syntax error at or near "DROPP"',
+    details: [],
+  })
+})
+
+broken('a down failing at run time names its statement (file:line:col, SQLSTATE) in text and --json; the one before it stays rolled back', async () => {
+  const d = await db()
+  exit(await cli('broken-downs', d, 'up'), 0)
+  const j = await cli('broken-downs', d, 'down', '--steps', '2', '--json')
+  exit(j, 1)
+  const error = jsonError(j.stdout)!
+  // The server gives no position for this one: the failing statement's start.
+  assert.equal(
+    { ...error, completed: (error.completed as { version: number; status: string }[]).map((c) => `${c.version} ${c.status}`) },
+    {
+      code: 'MIGRATION_FAILED',
+      message: '3_create_report_cache.down.sql:2:1: table "reports_cache" does not exist',
+      details: ['SQLSTATE: 42P01'],
+      file: '3_create_report_cache.down.sql',
+      line: 2,
+      column: 1,
+      sqlState: '42P01',
+      statement: 2,
+      completed: ['4 rolled-back'],
+    },
+  )
+  assert.equal(await records(d), ['1 1_create_reports', '2 2_add_report_owner', '3 3_create_report_cache'])
+  // The failed down is rolled back whole: its first statement's DROP INDEX did not stay.
+  assert.ok((await relations(d)).includes('report_cache_body_idx'))
+
+  const r = await cli('broken-downs', d, 'down')
+  exit(r, 1)
+  assert.equal(lines(r.stderr), [`${PREFIX} Error: 3_create_report_cache.down.sql:2:1: table "reports_cache" does not exist`, '  SQLSTATE: 42P01'])
+  assert.equal(await records(d), ['1 1_create_reports', '2 2_add_report_owner', '3 3_create_report_cache'])
+})
+
+broken('a run-time error in the 2nd statement of an up: its file:line:col and statement number; nothing of the file stays', async () => {
+  const d = await db()
+  exit(await cli('broken-downs', d, 'up', '--to', '1'), 0)
+  await d.sql`alter table reports add column owner_id bigint`
+  const j = await cli('broken-downs', d, 'up', '--json')
+  exit(j, 1)
+  assert.equal(jsonError(j.stdout), {
+    code: 'MIGRATION_FAILED',
+    message: '2_add_report_owner.up.sql:2:1: column "owner_id" of relation "reports" already exists',
+    details: ['SQLSTATE: 42701'],
+    file: '2_add_report_owner.up.sql',
+    line: 2,
+    column: 1,
+    sqlState: '42701',
+    statement: 2,
+    completed: [],
+  })
+  // Statement 1 (CREATE TABLE owners) ran and was rolled back with the rest.
+  assert.not.ok((await relations(d)).includes('owners'))
+  assert.equal(await records(d), ['1 1_create_reports'])
+})
+
+broken.run()
