@@ -87,13 +87,14 @@ export class ConfigError extends MigrateError {
 /** One or more migration files are unusable; raised before the database is touched. */
 export class FileError extends MigrateError {
   readonly problems: FileProblem[]
-  constructor(problems: FileProblem[]) {
+  /** `details`: lines under the message (the source line and a caret for one syntax error). */
+  constructor(problems: FileProblem[], details: string[] = []) {
     const first = problems[0]
     const msg =
       problems.length === 1 && first
         ? formatProblem(first)
         : `${problems.length} problems in migration files:\n` + problems.map((p) => '  ' + formatProblem(p)).join('\n')
-    super(problems.length === 1 ? 'FILE_INVALID' : 'FILES_INVALID', msg)
+    super(problems.length === 1 ? 'FILE_INVALID' : 'FILES_INVALID', msg, { details })
     this.name = 'FileError'
     this.problems = problems
   }

@@ -9,6 +9,7 @@ import { FileError, type FileProblem } from '../errors.js'
 import { analyzeFile } from '../sql/classify.js'
 import { identifierName } from '../sql/lexer.js'
 import { lineCol, offsetFromServerPosition } from '../sql/position.js'
+import { sourceExcerpt } from '../db/error.js'
 import { SqlSyntaxError } from '../sql/lexer.js'
 import type { Statement } from '../sql/split.js'
 import type { PlanStep, StepStatement } from '../types.js'
@@ -228,5 +229,10 @@ export async function checkSyntax(steps: PlanStep[]): Promise<void> {
         : lineCol(step.sql, Math.min(offsetFromServerPosition(step.sql, result.position + 1), step.sql.length))
     problems.push({ file: step.file, line: at?.line, column: at?.column, message: result.message })
   }
-  if (problems.length > 0) throw new FileError(problems)
+  if (problems.length === 0) return
+  // One syntax error is shown as the server would show it: its line, a caret, the code.
+  const one = problems.length === 1 ? problems[0]! : undefined
+  const step = one && steps.find((s) => s.file === one.file)
+  const excerpt = one?.line && step ? [...sourceExcerpt(step.sql, one.line, one.column ?? 1), 'SQLSTATE: 42601'] : []
+  throw new FileError(problems, excerpt)
 }

@@ -83,7 +83,7 @@ export function toQueryError(e: unknown, ctx: SourceContext, code: ErrorCode = '
 }
 
 /** `  14 | CREATE TABLEE users` and a caret under column 7. */
-function sourceExcerpt(content: string, line: number, column: number): string[] {
+export function sourceExcerpt(content: string, line: number, column: number): string[] {
   const text = content.split(/\r?\n/)[line - 1]
   if (text === undefined) return []
   const gutter = String(line)
