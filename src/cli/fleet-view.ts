@@ -15,7 +15,7 @@ export async function createFleetProgress(
   out: Output,
   opts: { tty: boolean; ci: boolean },
 ): Promise<{ onEvent: (e: FleetEvent) => void; stop: () => void }> {
-  let spinner: { text: string; start(): void; stop(): void } | undefined
+  let spinner: { text: string; readonly isSpinning: boolean; start(): void; stop(): void } | undefined
   const columns = process.stdout.columns ?? 0
   if (opts.tty && columns > 0 && !opts.ci && out.color && !out.json && !out.quiet) {
     const { default: ora } = await import('ora')
@@ -41,6 +41,7 @@ export async function createFleetProgress(
     switch (e.type) {
       case 'fleet-start':
         total = e.total - e.resumed
+        live()
         say(
           `Fleet ${e.command}: ${e.total} target(s)` +
             (e.resumed ? `, ${e.resumed} already done (journal)` : '') +
@@ -48,11 +49,12 @@ export async function createFleetProgress(
             (e.canary ? `, canary: the first ${e.canary}` : ''),
           'info',
         )
-        live()
         return
       case 'target-start':
         running.add(e.target)
         live()
+        // The live line starts with the first target (ora renders on start).
+        if (spinner && !spinner.isSpinning) spinner.start()
         if (!spinner) out.log(`${e.target}: started (${e.url})`, 'detail')
         return
       case 'target-event': {
@@ -66,8 +68,8 @@ export async function createFleetProgress(
         running.delete(e.row.target)
         finished++
         if (e.row.result === 'failed') failed++
-        say(targetLine(e.row), e.row.result === 'failed' ? 'error' : e.row.result === 'ok' ? 'success' : 'warn')
         live()
+        say(targetLine(e.row), e.row.result === 'failed' ? 'error' : e.row.result === 'ok' ? 'success' : 'warn')
         return
       case 'fleet-stopping':
         say(stoppingLine(e.reason, e.target), 'warn')
