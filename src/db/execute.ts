@@ -46,19 +46,20 @@ const OWN_IDENTITY = 'set session authorization default;\nreset role;\n'
 
 /**
  * Undoes what a migration SET for the session (search_path,
- * statement_timeout, ...), so it does not leak into the migrations after it
- * on this connection: every parameter set in this session that differs from
- * its reset value goes back to it. Unlike `reset all` it keeps link-migrate's
- * own session state, which may live on this very connection (a one-connection
- * pool): the lock token (a custom `link_migrate.*` setting, which pg_settings
- * does not list) and application_name, that name the lock holder.
+ * statement_timeout, custom `app.*` settings, ...), so it does not leak into
+ * the migrations after it on this connection, nor (behind a pooler) onto a
+ * pooled server connection: `reset all`, keeping link-migrate's own session
+ * state, which may live on this very connection (a one-connection pool): the
+ * lock token and application_name, that names the lock holder.
  */
 const RESET_SESSION =
   // statement_timeout first, so a tiny one the migration set cannot cancel the rest.
   'reset statement_timeout;\n' +
   OWN_IDENTITY +
-  "select count(set_config(name, reset_val, false)) from pg_catalog.pg_settings where source = 'session' " +
-  "and setting is distinct from reset_val and name <> 'application_name';"
+  "do $lm_reset$ declare token text := current_setting('link_migrate.lock_token', true); " +
+  "app text := current_setting('application_name'); begin reset all; " +
+  "if coalesce(token, '') <> '' then perform set_config('link_migrate.lock_token', token, false); end if; " +
+  'perform set_config(\'application_name\', app, false); end $lm_reset$;'
 
 /**
  * Whether a file may change session settings, so the reset is needed after

@@ -81,6 +81,9 @@ export interface LockOptions {
   sleep?: (ms: number) => Promise<void>
 }
 
+/** Tries of a shared connection's release before giving up (each a round trip). */
+const RELEASE_TRIES = 50
+
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 const newToken = () => `${process.pid}-${Date.now()}-${randomBytes(6).toString('hex')}`
@@ -101,7 +104,9 @@ export async function acquireServiceLock(conn: ReservedSql | Sql, service: strin
   let pause = 50
   for (;;) {
     const got = await bound(attempt(conn, k1, k2, marker, seen))
-    if (got) return { alive: () => got.verify(), ...got, waitedMs: Date.now() - started }
+    // Behind a pooler a shared connection's session lock is not where it seems:
+    // exactly-once rests on each migration's guard, there is no lock to lose.
+    if (got) return { alive: () => (got.pooled && !opts.dedicated ? Promise.resolve(true) : got.verify()), ...got, waitedMs: Date.now() - started }
     const elapsed = Date.now() - started
     if (opts.timeoutMs !== undefined && elapsed >= opts.timeoutMs) {
       const holder = await bound(lockHolder(conn, service))
@@ -128,15 +133,15 @@ type Attempt = (
 ) => Promise<Omit<HeldLock, 'waitedMs' | 'alive'> | null>
 
 /**
- * One try on a dedicated connection: a probe value is set on the session by
- * one statement and looked for by the next, inside the lock transaction (a
- * transaction-mode pooler may hand that one to another server connection);
- * then `pg_try_advisory_xact_lock`. On success the transaction stays open
- * until release; otherwise it ends at once.
+ * One try on a dedicated connection: the backend pid seen by one statement
+ * is compared with the pid inside the lock transaction (a transaction-mode
+ * pooler may hand that one to another server connection; a pid leaves
+ * nothing behind on a pooled connection, a session setting would); then
+ * `pg_try_advisory_xact_lock`. On success the transaction stays open until
+ * release; otherwise it ends at once.
  */
 const pinnedAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
-  const probe = newToken()
-  await conn`select set_config('link_migrate.probe', ${probe}, false)`
+  const [first] = await conn<{ pid: number }[]>`select pg_backend_pid() as pid`
   // Inside the transaction, simple-protocol statements only (values inlined
   // with literal()): an extended-protocol statement leaves its portal, and
   // the portal's snapshot, open until the next one, so the idle transaction
@@ -149,11 +154,10 @@ const pinnedAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
     // transaction-level lock to anyone who lands on it: never ask it.
     const [row] = await conn.unsafe<{ pid: number; same: boolean; ok: boolean }[]>(`
       select pg_backend_pid() as pid,
-             coalesce(current_setting('link_migrate.probe', true), '') = ${literal(probe)} as same,
+             pg_backend_pid() = ${Number(first!.pid)} as same,
              case when coalesce(current_setting('link_migrate.lock_token', true), '') <> '' then false
                   when ${heldHere(k1, k2)} then false
-                  else pg_try_advisory_xact_lock(${k1}, ${k2}) end as ok,
-             set_config('link_migrate.probe', '', false) as cleared`)
+                  else pg_try_advisory_xact_lock(${k1}, ${k2}) end as ok`)
     if (!row!.same) seen.pooled = true
     if (!row!.ok) {
       open = false
@@ -227,14 +231,20 @@ const sessionAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
     pooled: seen.pooled || !(await verify()),
     verify,
     // Only where our token is: elsewhere the unlock would be a no-op, and the
-    // token must not be cleared from under another runner.
+    // token must not be cleared from under another runner. Behind a
+    // transaction-mode pooler the statement may land on another server
+    // connection than the lock's: try again (a bounded number of times), so
+    // the lock is not left behind on a pooled connection.
     release: async () => {
-      await conn`
-        select case when coalesce(current_setting('link_migrate.lock_token', true), '') = ${token}
-                    then pg_advisory_unlock(${k1}, ${k2})
-                         and set_config('link_migrate.lock_token', '', false) = ''
-                         and set_config('application_name', ${row!.app}, false) is not null
-               end as released`
+      for (let i = 0; i < RELEASE_TRIES; i++) {
+        const [r] = await conn<{ released: boolean | null }[]>`
+          select case when coalesce(current_setting('link_migrate.lock_token', true), '') = ${token}
+                      then pg_advisory_unlock(${k1}, ${k2})
+                           and set_config('link_migrate.lock_token', '', false) = ''
+                           and set_config('application_name', ${row!.app}, false) is not null
+                 end as released`
+        if (r?.released !== null && r?.released !== undefined) return
+      }
     },
   }
 }

@@ -16,6 +16,7 @@ import postgres from 'postgres'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { lockKeys } from '../../src/db/keys.js'
+import { createMigrator } from '../../src/index.js'
 import { spawnCli } from '../helpers/cli.js'
 import { closeAdmin, freshDatabase, testUrl, type FreshDatabase } from '../helpers/db.js'
 import { migrationsDir, writeMigrations } from '../helpers/tmp.js'
@@ -279,6 +280,54 @@ function defineSuites(): void {
       assert.equal(recs.map((r) => r.version), [1])
       await assertNoLockLeft(db, 'kill-svc')
       console.log(`    measured: after SIGKILL through PgBouncer the next runner finished in ${Math.round(performance.now() - t0)} ms`)
+    } finally {
+      await db.drop()
+    }
+  })
+
+  tx('nothing stays on a pooled server connection: after runs whose files SET search_path, lock_timeout, ROLE, 200 probes see the defaults and no link-migrate setting (CLI, and a library pool of one)', async () => {
+    const db = await freshDatabase('pgb_probe')
+    try {
+      await warm(db, 4)
+      const url = T.rr!.url(db.name)
+      const files: Record<string, string> = {}
+      for (let v = 1; v <= 6; v++) {
+        files[`${pad(v)}_probe_${v}.up.sql`] =
+          `create table if not exists probe_${v} (id int);\n` +
+          "set search_path = pg_catalog;\nset lock_timeout = '4321ms';\nset statement_timeout = '9s';\nset role postgres;\n" +
+          "select set_config('app.leak', 'yes', false);\n"
+      }
+      const dir = await migrationsDir(files)
+      const cli = await runTimed(['up', '--dir', dir, '--service', 'probe-cli', '--database-url', url, '--lock-timeout', '30s'], { timeoutMs: 50_000 })
+      assert.is(cli.code, 0, show(cli))
+      // A caller's pool of one (the lock is then a session lock on the work connection).
+      const lib = postgres(url, { max: 1, prepare: false, onnotice: () => {} })
+      const m = createMigrator({ dir, service: 'probe-lib', sql: lib, lockTimeout: 30_000 })
+      try {
+        const r = await m.up()
+        assert.is(r.results.length, 6)
+      } finally {
+        await m.close()
+        await lib.end({ timeout: 5 })
+      }
+      const probe = postgres(url, { max: 4, prepare: false, onnotice: () => {} })
+      try {
+        const seen = new Map<string, number>()
+        for (let i = 0; i < 200; i++) {
+          const [row] = await probe.unsafe<{ s: string }[]>(
+            "select concat_ws(' | ', current_setting('search_path'), current_setting('lock_timeout'), current_setting('statement_timeout'), " +
+              "current_user, coalesce(current_setting('app.leak', true), ''), coalesce(current_setting('link_migrate.probe', true), ''), " +
+              "coalesce(current_setting('link_migrate.lock_token', true), '')) as s",
+          )
+          seen.set(row!.s, (seen.get(row!.s) ?? 0) + 1)
+        }
+        const clean = `"$user", public | 0 | 0 | ${bouncerTarget().user} |  |  | `
+        assert.equal([...seen.keys()], [clean], `what 200 probes saw: ${JSON.stringify([...seen])}`)
+      } finally {
+        await probe.end({ timeout: 5 })
+      }
+      await assertNoLockLeft(db, 'probe-cli')
+      await assertNoLockLeft(db, 'probe-lib')
     } finally {
       await db.drop()
     }
