@@ -46,8 +46,10 @@ function lines(text: string): string[] {
   return l
 }
 
-/** Applied versions with their names, in order. */
+/** Applied versions with their names, in order ([] before the tables exist). */
 async function records(d: FreshDatabase): Promise<string[]> {
+  const [t] = await d.sql<{ e: boolean }[]>`select to_regclass('migration_records') is not null as e`
+  if (!t!.e) return []
   const rows = await d.sql<{ v: string; name: string }[]>`
     select version::text as v, name from migration_records where service = ${SERVICE} order by version`
   return rows.map((r) => `${r.v} ${r.name}`)
@@ -281,3 +283,52 @@ broken('a run-time error in the 2nd statement of an up: its file:line:col and st
 })
 
 broken.run()
+
+// ---------------------------------------------------------------- golang-migrate
+
+const adopt = suite('sets: mark --from golang-migrate on a set that starts at 0')
+adopt.after(cleanup)
+
+async function golangMigrate(d: FreshDatabase, version: number | null, dirty = false): Promise<void> {
+  await d.sql`drop table if exists schema_migrations`
+  await d.sql`create table schema_migrations (version bigint not null primary key, dirty boolean not null)`
+  if (version !== null) await d.sql`insert into schema_migrations values (${version}, ${dirty})`
+}
+
+adopt('an empty table marks nothing; version 0 marks 0_initial; version 2 marks 0 to 2', async () => {
+  const d = await db()
+  await golangMigrate(d, null)
+  const none = await cli('from-zero', d, 'mark', '--from', 'golang-migrate')
+  exit(none, 0)
+  assert.ok(none.stdout.includes('Nothing to mark'), none.stdout)
+  assert.equal(await records(d), [])
+  await golangMigrate(d, 0)
+  exit(await cli('from-zero', d, 'mark', '--from', 'golang-migrate'), 0)
+  assert.equal(await records(d), ['0 0_initial'])
+  await golangMigrate(d, 2)
+  exit(await cli('from-zero', d, 'mark', '--from', 'golang-migrate'), 0)
+  assert.equal(await records(d), ['0 0_initial', '1 1_users', '2 2_users_email_key'])
+})
+
+adopt('a version with no file, or above every file, is refused (exit 3) naming the nearest files; --force marks the files below it', async () => {
+  const d = await db()
+  const dir = path.join(SETS, 'from-zero')
+  await golangMigrate(d, 7)
+  const above = await cli('from-zero', d, 'mark', '--from', 'golang-migrate')
+  exit(above, 3)
+  assert.equal(lines(above.stderr), [
+    `${PREFIX} Error: golang-migrate's schema_migrations records version 7, but it lies above every migration file in ${dir} ` +
+      '(nearest: 3_audit_log.up.sql below); check that this is the right directory, or mark up to the nearest file below it with --force',
+  ])
+  assert.equal(await records(d), [])
+  // Dirty stays refused, --force or not.
+  await golangMigrate(d, 2, true)
+  exit(await cli('from-zero', d, 'mark', '--from', 'golang-migrate', '--force'), 3)
+  assert.equal(await records(d), [])
+
+  await golangMigrate(d, 7)
+  exit(await cli('from-zero', d, 'mark', '--from', 'golang-migrate', '--force'), 0)
+  assert.equal(await records(d), ['0 0_initial', '1 1_users', '2 2_users_email_key', '3 3_audit_log'])
+})
+
+adopt.run()
