@@ -23,7 +23,8 @@ export default async function fleet(ctx: Context): Promise<number> {
   const parallel = ctx.int('parallel', '--parallel', 1)
   const canary = ctx.int('canary', '--canary', 0)
   const up = command === 'up' ? { ...toOrSteps(ctx), allowOutOfOrder: ctx.flags.allowOutOfOrder === true, strict: ctx.flags.strict === true } : undefined
-  const down = command === 'down' ? toOrSteps(ctx) : undefined
+  const down = command === 'down' ? { ...toOrSteps(ctx), all: ctx.flags.all === true } : undefined
+  if (command === 'status' && ctx.flags.all === true) throw new ConfigError('status --all lists the services of one database; it does not take --targets', 'USAGE')
   // Only runs that change databases journal by default: a status must not
   // overwrite the journal an interrupted up left for --resume.
   const changes = command === 'up' || command === 'down'
