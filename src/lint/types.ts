@@ -40,6 +40,18 @@ export interface LintResult {
   findings: LintFinding[]
 }
 
+/** What the config file (`link-migrate.json`, see ./config.ts) says about lint. */
+export interface LintConfig {
+  /** A rule's level instead of its own (`off` drops its findings). */
+  rules?: Record<string, Severity | 'off'>
+  /** Findings in files matching a glob are dropped (all of them, or those of the rules listed). */
+  ignore?: (string | { files: string; rules?: string[] })[]
+  /** The default of `--new-since`: migrations after this version are the new batch. */
+  newSince?: number
+  /** Where it was read from (set by {@link loadConfig}). */
+  file?: string
+}
+
 /** How to lint. Every field is optional. */
 export interface LintOptions {
   /**
@@ -55,6 +67,12 @@ export interface LintOptions {
   assumeApplied?: number
   /** Files of the batch not yet deployed (names as linted, or base names): what `--git-base REF` finds added since REF. */
   newFiles?: string[]
+  /**
+   * The config file's lint settings (rule levels, ignores, newSince);
+   * default: read from `link-migrate.json` / `.link-migrate.json` in the
+   * directory or its parent. `false`: none.
+   */
+  config?: LintConfig | false
   /** A git ref: the files added since it (committed or not) are the new batch (`--git-base REF`); runs git. */
   gitBase?: string
   /** The versions a database has applied: every other migration is in the new batch (`lint --against-db`). */
@@ -122,5 +140,7 @@ export interface LintRule {
   readonly severity: Severity
   /** One line of advice: what to do instead. */
   readonly docs: string
+  /** Why it matters: what goes wrong, and when the rule stays quiet (the catalogue's text; README and `lint --explain`). */
+  readonly why: string
   check(ctx: RuleContext): void
 }

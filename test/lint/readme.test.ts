@@ -1,79 +1,50 @@
-// README "Lint rules" documents every rule (STYLE habit 8: id = file name =
-// docs anchor): a section per rule with its severity, its advice, and a bad
-// and a good example. SQL examples are linted: the bad one must trip the
-// rule, the good one must not. Each rule also has its file and its test.
+// The rule catalogue (README "Lint rules", `lint --explain`, the config
+// file's JSON Schema) is generated from the rules and their fixture pairs
+// by tools/lint-catalogue.ts (STYLE habit 8: id = file name = docs anchor;
+// eugene: no rule without a bad and a good example). Each rule has its
+// file, its test and its pair fixtures/lint/<id>/{bad,good}.sql; the bad
+// one trips the rule, the good one does not; and what was generated is up
+// to date (run `node --import tsx tools/lint-catalogue.ts` after a change).
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { RULES } from '../../src/lint/index.js'
-import { lintFiles } from './tester.js'
+import { catalogue, examplesModule, ROOT, schema, BEGIN, END } from '../../tools/lint-catalogue.js'
+import { fixtureFindings } from './tester.js'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
-const lintSection = readme.slice(readme.indexOf('\n## Lint rules\n'), readme.indexOf('\n## ', readme.indexOf('\n## Lint rules\n') + 5))
 
-/** The `### id` subsection of the Lint rules section. */
-function sectionOf(id: string): string | undefined {
-  const start = lintSection.indexOf(`\n### ${id}\n`)
-  if (start < 0) return undefined
-  const end = lintSection.indexOf('\n### ', start + 5)
-  return lintSection.slice(start, end < 0 ? undefined : end)
-}
+const test = suite('lint rule catalogue')
 
-/** The code block after `label:` in a section: [language, text]. */
-function example(section: string, label: 'Bad' | 'Good'): [string, string] | undefined {
-  const m = new RegExp(`\\n${label}:\\n\\n\`\`\`(\\w+)\\n([\\s\\S]*?)\\n\`\`\`\\n`).exec(section)
-  return m ? [m[1]!, m[2]!] : undefined
-}
-
-/**
- * An example as files: one `002_change.up.sql`, or several when the example
- * shows them (`-- 016_x.up.sql` lines start each one).
- */
-function asFiles(sql: string): Record<string, string> {
-  const parts = sql.split(/^-- (\d+_\S+\.up\.sql).*$/m)
-  if (parts.length === 1) return { '002_change.up.sql': sql + '\n' }
-  const files: Record<string, string> = {}
-  for (let i = 1; i < parts.length; i += 2) files[parts[i]!] = parts[i + 1]!.trim() + '\n'
-  return files
-}
-
-const test = suite('lint rules are documented')
-
-test('ids are kebab-case and unique, one file and one test per rule', () => {
+test('ids are kebab-case and unique; one file, one test and one fixture pair per rule', () => {
   const ids = RULES.map((r) => r.id)
   assert.equal([...new Set(ids)], ids)
   for (const id of ids) {
     assert.match(id, /^[a-z]+(-[a-z]+)*$/)
-    assert.ok(existsSync(path.join(ROOT, 'src/lint/rules', `${id}.ts`)), `src/lint/rules/${id}.ts`)
-    assert.ok(existsSync(path.join(ROOT, 'test/lint/rules', `${id}.test.ts`)), `test/lint/rules/${id}.test.ts`)
+    for (const f of [`src/lint/rules/${id}.ts`, `test/lint/rules/${id}.test.ts`, `fixtures/lint/${id}/bad.sql`, `fixtures/lint/${id}/good.sql`]) {
+      assert.ok(existsSync(path.join(ROOT, f)), f)
+    }
   }
 })
 
-test('the summary table lists every rule, in order, with its severity and advice', () => {
-  const rows = [...lintSection.matchAll(/^\| \[`([a-z-]+)`\]\(#\1\) \| (\w+) \| (.*) \|$/gm)].map((m) => ({
-    id: m[1],
-    severity: m[2],
-    docs: m[3]!.replace(/\\\|/g, '|'),
-  }))
-  assert.equal(rows, RULES.map((r) => ({ id: r.id, severity: r.severity, docs: r.docs })))
-})
-
 for (const rule of RULES) {
-  test(`${rule.id}: section, severity, advice, bad and good examples`, async () => {
-    const section = sectionOf(rule.id)
-    assert.ok(section, `README has no "### ${rule.id}" under Lint rules`)
-    assert.ok(section!.includes(`\n**${rule.severity}**: ${rule.docs}.\n`), 'severity and advice line')
-    const bad = example(section!, 'Bad')
-    const good = example(section!, 'Good')
-    assert.ok(bad && good, 'a Bad: and a Good: example')
-    if (bad![0] !== 'sql') return // file names and encodings: shown, not linted
-    const hits = async (sql: string) => (await lintFiles(asFiles(sql))).filter((f) => f.rule === rule.id).length
-    assert.ok((await hits(bad![1])) > 0, `the bad example does not trip ${rule.id}`)
-    assert.is(await hits(good![1]), 0, `the good example trips ${rule.id}`)
+  test(`${rule.id}: the bad fixture trips it, the good one does not; a why of its own`, async () => {
+    assert.ok((await fixtureFindings(rule.id, 'bad')).length > 0, `fixtures/lint/${rule.id}/bad.sql does not trip ${rule.id}`)
+    assert.equal(await fixtureFindings(rule.id, 'good'), [], `fixtures/lint/${rule.id}/good.sql trips ${rule.id}`)
+    assert.ok(rule.why.length > 40, 'why')
   })
 }
+
+test('README, src/lint/examples.ts and link-migrate.schema.json are generated from them, up to date', () => {
+  const a = readme.indexOf(BEGIN)
+  const b = readme.indexOf(END)
+  assert.ok(a > 0 && b > a, 'markers')
+  assert.fixture(readme.slice(a + BEGIN.length, b), '\n\n' + catalogue())
+  assert.fixture(readFileSync(path.join(ROOT, 'src/lint/examples.ts'), 'utf8'), examplesModule())
+  assert.fixture(readFileSync(path.join(ROOT, 'link-migrate.schema.json'), 'utf8'), schema())
+  // Every section has its anchor where findings point (README.md#<id>).
+  for (const r of RULES) assert.ok(readme.includes(`\n### ${r.id}\n\n**${r.severity}**: ${r.docs}.\n`), r.id)
+})
 
 test.run()

@@ -2,6 +2,9 @@
 // (no finding of that rule) and invalid SQL with the exact findings of that
 // rule, whole objects with line:column. Files are linted in memory as one
 // migrations directory, exactly as `lint --dir` would see it.
+import { FileError } from '../../src/errors.js'
+import { decode } from '../../src/source/scan.js'
+import { fixture, fixtureFiles } from '../../tools/lint-catalogue.js'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { LintInput } from '../../src/lint/collect.js'
@@ -47,6 +50,28 @@ export async function lintFiles(files: Record<string, string>, options: LintOpti
   return (await lintInput(input, options)).findings
 }
 
+/**
+ * The findings of rule `id` on its fixture fixtures/lint/<id>/<kind>.sql
+ * (linted in memory as one directory, bytes decoded as lint reads files).
+ */
+export async function fixtureFindings(id: string, kind: 'bad' | 'good'): Promise<LintFinding[]> {
+  const files = fixtureFiles(fixture(id, kind))
+  const names = Object.keys(files).sort()
+  const input: LintInput = {
+    mode: 'dir',
+    sources: names.map((name) => {
+      try {
+        return { file: name, base: name, content: decode(name, files[name]!) }
+      } catch (e) {
+        if (!(e instanceof FileError)) throw e
+        return { file: name, base: name, unreadable: e.problems.map((p) => p.message).join('; ') }
+      }
+    }),
+    directories: [{ names, linted: new Map(names.map((n) => [n, n])) }],
+  }
+  return (await lintInput(input)).findings.filter((f) => f.rule === id)
+}
+
 /** The findings of `rule` for a case. */
 async function findingsOf(rule: LintRule, c: Case): Promise<LintFinding[]> {
   const findings = await lintFiles({ ...c.files, [c.file ?? DEFAULT_FILE]: c.sql }, c.options)
@@ -66,6 +91,10 @@ export function ruleTester(id: string, cases: { valid: Case[]; invalid: InvalidC
   test('has at least 3 valid and 3 invalid cases', () => {
     assert.ok(cases.valid.length >= 3, 'valid cases')
     assert.ok(cases.invalid.length >= 3, 'invalid cases')
+  })
+  test(`its catalogue pair: fixtures/lint/${id}/bad.sql trips it, good.sql does not`, async () => {
+    assert.ok((await fixtureFindings(id, 'bad')).length > 0, 'bad.sql')
+    assert.equal(await fixtureFindings(id, 'good'), [], 'good.sql')
   })
   cases.valid.forEach((c, i) => {
     test(`valid #${i + 1}: ${c.name ?? oneLine(c.sql)}`, async () => {

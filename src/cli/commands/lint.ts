@@ -2,7 +2,7 @@ import { isAbsolute, join, relative } from 'node:path'
 import kleur from 'kleur'
 import { resolveConnection } from '../../config/resolve.js'
 import { ConfigError, EXIT } from '../../errors.js'
-import { lint, type LintFinding, type LintOptions, type LintResult } from '../../lint/index.js'
+import { lint, RULES, type LintFinding, type LintOptions, type LintResult } from '../../lint/index.js'
 import { createMigrator } from '../../migrator.js'
 import type { Context } from '../context.js'
 import { parseDuration } from '../values.js'
@@ -18,6 +18,8 @@ import { parseDuration } from '../values.js'
  */
 export default async function lintCommand(ctx: Context, args: string[]): Promise<number> {
   const { out } = ctx
+  const explain = ctx.str('explain')
+  if (explain !== undefined) return explainRule(ctx, explain)
   if (ctx.flags.trace === true) {
     // The same rehearsal as `check --locks`, lint's lock findings confirmed or not.
     if (args.length > 0) throw new ConfigError('lint --trace rehearses the migrations directory: give --dir, not files', 'USAGE')
@@ -69,7 +71,7 @@ export default async function lintCommand(ctx: Context, args: string[]): Promise
     // problem matchers keyed on `file:line:col` skip these lines.
     if (!out.quiet) {
       const rules = new Map(shownFindings.map((f) => [f.rule, f]))
-      for (const [rule, f] of rules) out.print(`  ${kleur.dim(rule)}: ${f.advice} (${f.docs})`)
+      for (const [rule, f] of rules) out.print(`  ${kleur.dim(rule)}: ${f.advice} (${f.docs}; lint --explain ${rule})`)
     }
   }
   if (!out.json) out.log(summary(result), result.findings.length > 0 ? 'warn' : 'success')
@@ -99,6 +101,41 @@ async function appliedVersions(ctx: Context): Promise<number[]> {
   } finally {
     await migrator.close()
   }
+}
+
+/**
+ * `lint --explain RULE`: the rule's catalogue entry (as README has it), so
+ * a finding can be looked up next to a copied `./migrate` with no docs at
+ * hand. Exit 2 for an unknown rule, naming the rules.
+ */
+async function explainRule(ctx: Context, id: string): Promise<number> {
+  const rule = RULES.find((r) => r.id === id)
+  if (!rule) throw new ConfigError(`--explain ${id}: no such rule; the rules: ${RULES.map((r) => r.id).join(', ')}`, 'USAGE')
+  const { EXAMPLES } = await import('../../lint/examples.js')
+  const ex = EXAMPLES[rule.id] ?? { bad: '', good: '' }
+  if (ctx.out.json) {
+    ctx.out.jsonDocument({ rule: rule.id, severity: rule.severity, advice: rule.docs, why: rule.why, bad: ex.bad, good: ex.good, docs: `README.md#${rule.id}` })
+    return EXIT.ok
+  }
+  const indent = (text: string) => text.split('\n').map((l) => `    ${l}`).join('\n')
+  ctx.out.print(
+    [
+      `${kleur.bold(rule.id)} (${rule.severity})`,
+      '',
+      `Fix: ${rule.docs}.`,
+      '',
+      rule.why,
+      '',
+      'Bad:',
+      indent(ex.bad),
+      '',
+      'Good:',
+      indent(ex.good),
+      '',
+      `More: README.md#${rule.id}. Silence it for one statement with -- link-migrate:allow ${rule.id}, or set its level in link-migrate.json.`,
+    ].join('\n'),
+  )
+  return EXIT.ok
 }
 
 function paint(f: LintFinding): string {

@@ -20,6 +20,7 @@ export const alterColumnType: LintRule = {
   id: 'alter-column-type',
   severity: 'error',
   docs: 'Add a column of the new type, backfill in batches, switch readers, drop the old one',
+  why: 'Unless the change is binary-coercible, PostgreSQL rewrites the table and all its indexes under an ACCESS EXCLUSIVE lock: no reads, no writes until done. When the earlier files say what the column\'s type was, changes that need no rewrite are not reported: `varchar(n)` to `text`, to `varchar` or to `varchar(m)` with m >= n; `text` to `varchar`; `numeric(p, s)` to `numeric(q, s)` with q >= p, or to `numeric`; a wider `timestamp(p)`, `timestamptz(p)`, `time(p)` or `varbit(n)`, or the limit dropped; `cidr` to `inet`; `xml` to `text` (without `USING` or `COLLATE`). `int` to `bigint`, a shorter `varchar`, or a changed numeric scale rewrite and are reported, naming both types; so is any change whose old type is unknown.',
   check(ctx) {
     for (const { file, stmt } of parsedStatements(ctx.files)) {
       const alter = alterTable(file, stmt)

@@ -10,6 +10,7 @@ export const badDirective: LintRule = {
   id: 'bad-directive',
   severity: 'error',
   docs: 'Put no-transaction and lock-timeout before the first statement; allow takes rule ids from README "Lint rules"',
+  why: 'A `-- link-migrate:` comment that is misplaced (a header directive after a statement is not honoured), unknown, malformed or repeated (`up` refuses the file), or an `allow` naming a rule that does not exist.',
   check(ctx) {
     for (const file of ctx.files) {
       const directives = file.analysis?.directives

@@ -12,6 +12,7 @@ export const concurrentlyInTransaction: LintRule = {
   id: 'concurrently-in-transaction',
   severity: 'error',
   docs: 'Take CONCURRENTLY statements out of BEGIN ... COMMIT; link-migrate runs such files statement by statement',
+  why: 'The same statements between a `BEGIN` and a `COMMIT` written in the file: PostgreSQL fails them with "cannot run inside a transaction block", half-way through a file that runs without a transaction.',
   check(ctx) {
     for (const file of ctx.files) {
       for (const stmt of file.statements) {

@@ -12,6 +12,7 @@ export const concurrentlyInWrappedFile: LintRule = {
   id: 'concurrently-in-wrapped-file',
   severity: 'error',
   docs: 'Drop the BEGIN/COMMIT wrapper: link-migrate runs files with CONCURRENTLY statement by statement by itself',
+  why: '`CREATE INDEX CONCURRENTLY` (and `VACUUM`, `DROP INDEX CONCURRENTLY`, ...) cannot run in a transaction block, and a whole-file `BEGIN/COMMIT` forces one. `up` refuses the file; without the wrapper it runs the file statement by statement by itself.',
   check(ctx) {
     for (const file of ctx.files) {
       if (!file.analysis?.wrappedInTransaction) continue

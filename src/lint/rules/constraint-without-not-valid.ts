@@ -19,6 +19,7 @@ export const constraintWithoutNotValid: LintRule = {
   id: 'constraint-without-not-valid',
   severity: 'error',
   docs: 'ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in the next migration (it lets writes go on)',
+  why: 'PostgreSQL checks every row while holding its lock (ACCESS EXCLUSIVE for a check, SHARE ROW EXCLUSIVE on both tables for a foreign key): writes wait for the whole scan. The same for `ADD COLUMN ... REFERENCES / CHECK`, and for a `VALIDATE` in the same transaction as its `ADD ... NOT VALID` (the ADD\'s lock is held until commit).',
   check(ctx) {
     for (const file of ctx.files) {
       // Constraints added NOT VALID earlier in the same transaction (a transactional file).

@@ -11,6 +11,7 @@ export const copyOverClient: LintRule = {
   id: 'copy-over-client',
   severity: 'error',
   docs: 'Load data with INSERT (or COPY from a server-side file): COPY FROM STDIN / TO STDOUT needs a client that sends or takes rows',
+  why: '`COPY ... FROM STDIN` makes the server wait for the client to send rows, and `COPY ... TO STDOUT` for it to take them; a migration file has no client side (psql\'s inline data after the statement is not SQL). `up` refuses the file with its line and column before anything runs.',
   check(ctx) {
     for (const file of ctx.files) {
       const copies = file.analysis?.clientCopy ?? []

@@ -15,6 +15,7 @@ export const dropColumn: LintRule = {
   id: 'drop-column',
   severity: 'error',
   docs: 'Ship code that no longer uses the column first; drop it in a later release (then allow the rule here)',
+  why: 'The running version of the service still reads (or writes, `SELECT *`, ORM models) the column until the new version is out: its queries fail the moment the migration commits. Down files are not checked.',
   check(ctx) {
     for (const { file, stmt } of parsedStatements(ctx.files, 'up')) {
       const alter = alterTable(file, stmt)

@@ -13,6 +13,7 @@ export const dropTable: LintRule = {
   id: 'drop-table',
   severity: 'error',
   docs: 'Stop using the table in a release first, keep a backup, then drop it (and allow the rule here)',
+  why: 'The running version still uses the table, and its data cannot come back from a down file. A new table (created earlier in the same migration, e.g. a staging table, or by the batch not yet deployed: README "What counts as new") and down files are not checked.',
   check(ctx) {
     for (const { file, stmt, node } of parsedStatements(ctx.files, 'up')) {
       const drop = as(node, 'DropStmt')

@@ -11,6 +11,7 @@ export const duplicateVersion: LintRule = {
   id: 'duplicate-version',
   severity: 'error',
   docs: 'Give each migration its own version: renumber the newer file (link-migrate generate picks the next one)',
+  why: 'Two up (or two down) files with one version, also across naming styles (`7_a.up.sql`, `007_b_up.sql`). `up` refuses the directory: which would run?',
   check(ctx) {
     for (const dir of ctx.directories) {
       const groups = new Map<string, string[]>()

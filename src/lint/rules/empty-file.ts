@@ -11,6 +11,7 @@ export const emptyFile: LintRule = {
   id: 'empty-file',
   severity: 'warning',
   docs: 'Write the migration, or delete the file',
+  why: 'No statement at all: a generated file never filled in. `up` would record it as applied; an empty down file records a rollback that undid nothing.',
   check(ctx) {
     for (const file of ctx.files) {
       if (!file.analysis || file.analysis.body.length > 0) continue

@@ -15,6 +15,7 @@ export const fileName: LintRule = {
   id: 'file-name',
   severity: 'warning',
   docs: "Name migrations NNN_lowercase_slug.up.sql / .down.sql, as wide as the directory's other versions (link-migrate generate does)",
+  why: 'A file off the pattern is never run by `up` (often a forgotten `.up`). A version padded unlike the rest of its directory (`7_x` among `006_y`, or `042_x` among `000041_y`) or a description that is not a lowercase slug works, but sorts and reads badly. The width is the directory\'s own: the most common width of its zero-padded versions (`000001_init` throughout is fine; a directory that never pads is fine too; 3 for a new directory), the width `generate` writes. Dots in a description are fine (`005_2.10.0_schema`).',
   check(ctx) {
     const widths = new Map<string, number>()
     for (const dir of ctx.directories) {

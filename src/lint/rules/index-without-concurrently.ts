@@ -19,6 +19,7 @@ export const indexWithoutConcurrently: LintRule = {
   id: 'index-without-concurrently',
   severity: 'error',
   docs: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS (link-migrate runs it outside a transaction); for a constraint, add it USING INDEX',
+  why: '`CREATE INDEX` blocks every write to the table for the whole build; `ADD CONSTRAINT ... UNIQUE / PRIMARY KEY / EXCLUDE` (and `ADD COLUMN ... UNIQUE`) builds one under an ACCESS EXCLUSIVE lock, blocking reads too. Not reported for a new table: one created earlier in the same migration, or by a migration of the batch not yet deployed (`--new-since`, `--git-base`, `--against-db`; squawk reports those). A table an earlier, deployed migration created is an existing table with rows.',
   check(ctx) {
     for (const { file, stmt, node } of parsedStatements(ctx.files)) {
       const index = as(node, 'IndexStmt')

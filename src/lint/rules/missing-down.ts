@@ -10,6 +10,7 @@ export const missingDown: LintRule = {
   id: 'missing-down',
   severity: 'warning',
   docs: 'Write NNN_x.down.sql to undo the migration (an empty one is not an undo)',
+  why: 'An up file without a down file: allowed, but `down` of that version then fails (and changes nothing).',
   check(ctx) {
     for (const dir of ctx.directories) {
       const parsed = dir.names.map((b) => [b, parseName(b)] as const)

@@ -15,6 +15,7 @@ export const missingLockTimeout: LintRule = {
   id: 'missing-lock-timeout',
   severity: 'warning',
   docs: 'Start the file with -- link-migrate:lock-timeout 5s (or run up with --ddl-lock-timeout), and use --retries',
+  why: 'A statement that takes an ACCESS EXCLUSIVE lock on an existing table (most `ALTER TABLE`s, `DROP`, `TRUNCATE`, `RENAME`, non-concurrent `DROP INDEX`, `REFRESH MATERIALIZED VIEW`, `LOCK`) waits behind any long query on that table, and every later query queues behind it: a short ALTER becomes an outage. Satisfied by the `lock-timeout` directive, a `SET lock_timeout` before the statement, or `lint --ddl-lock-timeout` when `up` runs with it. One finding per file.',
   check(ctx) {
     for (const file of ctx.files) {
       for (const stmt of file.statements) {

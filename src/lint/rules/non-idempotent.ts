@@ -17,6 +17,7 @@ export const nonIdempotent: LintRule = {
   id: 'non-idempotent',
   severity: 'warning',
   docs: 'In files that run without a transaction, write IF NOT EXISTS / IF EXISTS / OR REPLACE so a re-run succeeds',
+  why: 'A file that runs without a transaction is not atomic: after a failure (or a runner killed before it recorded the file) nothing is recorded and the next `up` runs the whole file again, so each statement must survive a second run. (`up` drops the INVALID leftover of a failed `CREATE INDEX CONCURRENTLY` itself, not an index that was built.)',
   check(ctx) {
     for (const { file, stmt, node } of parsedStatements(ctx.files)) {
       if (file.transactional) continue

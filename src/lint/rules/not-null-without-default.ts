@@ -16,6 +16,7 @@ export const notNullWithoutDefault: LintRule = {
   id: 'not-null-without-default',
   severity: 'error',
   docs: 'Add the column with a DEFAULT (constant defaults are instant since PostgreSQL 11), or nullable and backfill',
+  why: 'Existing rows would be NULL, so PostgreSQL refuses it on a table with rows; and the running version\'s INSERTs, which do not know the column, would fail after it. Also `ADD COLUMN ... PRIMARY KEY`.',
   check(ctx) {
     for (const { file, stmt } of parsedStatements(ctx.files)) {
       const alter = alterTable(file, stmt)

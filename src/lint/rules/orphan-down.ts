@@ -10,6 +10,7 @@ export const orphanDown: LintRule = {
   id: 'orphan-down',
   severity: 'error',
   docs: 'Give every down file the version of the up file it undoes, or delete it',
+  why: 'A down file with no up file of its version, usually left behind when the up file was renumbered. `up` refuses the directory.',
   check(ctx) {
     for (const dir of ctx.directories) {
       const parsed = dir.names.map((b) => [b, parseName(b)] as const)

@@ -11,6 +11,7 @@ export const pairMismatch: LintRule = {
   id: 'pair-mismatch',
   severity: 'warning',
   docs: 'Give the down file the same NNN_description as its up file',
+  why: 'A down file pairs with its up file by version; a different description means one of them was renamed.',
   check(ctx) {
     for (const dir of ctx.directories) {
       const ups = new Map<number, ParsedName[]>()

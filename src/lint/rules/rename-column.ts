@@ -12,6 +12,7 @@ export const renameColumn: LintRule = {
   id: 'rename-column',
   severity: 'error',
   docs: 'Add the new column, write both, backfill, move readers, then drop the old one (expand and contract)',
+  why: 'The running version still uses the old name until the new version is deployed.',
   check(ctx) {
     for (const { file, stmt, node } of parsedStatements(ctx.files, 'up')) {
       const rename = as(node, 'RenameStmt')

@@ -14,6 +14,7 @@ export const renameTable: LintRule = {
   id: 'rename-table',
   severity: 'error',
   docs: 'Create the new table (or a view under the new name), move readers and writers, then drop the old one',
+  why: 'The running version still uses the old name (also `ALTER VIEW` / `ALTER MATERIALIZED VIEW ... RENAME TO`).',
   check(ctx) {
     for (const { file, stmt, node } of parsedStatements(ctx.files, 'up')) {
       const rename = as(node, 'RenameStmt')

@@ -16,6 +16,7 @@ export const setNotNull: LintRule = {
   id: 'set-not-null',
   severity: 'error',
   docs: 'Add CHECK (col IS NOT NULL) NOT VALID; in the next migration VALIDATE it, then SET NOT NULL (no scan) and drop the check',
+  why: 'PostgreSQL scans the whole table under an ACCESS EXCLUSIVE lock, unless a validated `CHECK (col IS NOT NULL)` exists (PostgreSQL 12+): lint recognises one validated by an earlier statement or migration.',
   check(ctx) {
     for (const { file, stmt } of parsedStatements(ctx.files)) {
       const alter = alterTable(file, stmt)

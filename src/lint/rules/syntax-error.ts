@@ -10,6 +10,7 @@ export const syntaxError: LintRule = {
   id: 'syntax-error',
   severity: 'error',
   docs: 'Fix the SQL; psql meta-commands (\\connect, \\i) are not SQL and cannot be in a migration',
+  why: 'SQL PostgreSQL\'s parser refuses, at the parser\'s position; also unterminated quotes and psql meta-commands (`\\connect`, `\\i`), which are not SQL.',
   check(ctx) {
     for (const file of ctx.files) {
       if (file.lexError) {

@@ -12,6 +12,7 @@ export const transactionControl: LintRule = {
   id: 'transaction-control',
   severity: 'error',
   docs: 'Remove BEGIN/COMMIT: link-migrate runs each migration in its own transaction (SAVEPOINT is fine)',
+  why: 'link-migrate runs each migration in its own transaction together with its bookkeeping: a `COMMIT` in the middle would record half a migration. `up` refuses the file (words in function bodies and strings never count; `SAVEPOINT` is fine).',
   check(ctx) {
     for (const file of ctx.files) {
       const a = file.analysis

@@ -11,6 +11,7 @@ export const transactionWrapper: LintRule = {
   id: 'transaction-wrapper',
   severity: 'info',
   docs: 'Nothing to do; you may drop the BEGIN/COMMIT wrapper, link-migrate adds its own transaction',
+  why: 'A note: a file wrapped whole in `BEGIN; ... COMMIT;` (golang-migrate\'s habit) is accepted; the wrapper is dropped and the body runs in link-migrate\'s own transaction with its bookkeeping.',
   check(ctx) {
     for (const file of ctx.files) {
       if (!file.analysis?.wrappedInTransaction || !file.transactional) continue

@@ -9,6 +9,7 @@ export const unreadableFile: LintRule = {
   id: 'unreadable-file',
   severity: 'error',
   docs: 'Save migration files as UTF-8 text',
+  why: 'A file with NUL bytes or invalid UTF-8 (saved as Latin-1 or UTF-16), or that cannot be read. `up` refuses it.',
   check(ctx) {
     for (const file of ctx.files) if (file.unreadable !== undefined) ctx.report({ file }, file.unreadable)
   },

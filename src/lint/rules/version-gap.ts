@@ -14,6 +14,7 @@ export const versionGap: LintRule = {
   id: 'version-gap',
   severity: 'info',
   docs: 'Number migrations without holes; check that no migration was deleted or renumbered',
+  why: 'A hole in the numbering: usually a deleted or renumbered migration, or a branch that took a number and never merged. Harmless to the runner, so a note, not a warning.',
   check(ctx) {
     for (const dir of ctx.directories) {
       const first = new Map<number, string>()

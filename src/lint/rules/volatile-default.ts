@@ -36,6 +36,7 @@ export const volatileDefault: LintRule = {
   id: 'volatile-default',
   severity: 'error',
   docs: 'Add the column without a default (or with a constant), set the default after, backfill in batches',
+  why: 'Every row needs its own value, so PostgreSQL rewrites the whole table under an ACCESS EXCLUSIVE lock: `random()`, `gen_random_uuid()`, `uuid_generate_v4()`, `clock_timestamp()`, `nextval()`, serial types, identity columns. `now()`, `current_timestamp` and constants are stored once and cost nothing (PostgreSQL 11+).',
   check(ctx) {
     for (const { file, stmt } of parsedStatements(ctx.files)) {
       const alter = alterTable(file, stmt)
