@@ -14,7 +14,7 @@ import { tmpDir, writeMigrations } from '../helpers/tmp.js'
 const test = suite('lint CLI')
 
 /** The advice line text output prints once per rule after the findings. */
-const advice = (id: string) => `  ${id}: ${RULES.find((r) => r.id === id)!.docs} (README.md#${id})`
+const advice = (id: string) => `  ${id}: ${RULES.find((r) => r.id === id)!.docs} (README.md#${id}; lint --explain ${id})`
 
 const CLEAN = {
   '001_create_users.up.sql': '-- link-migrate:lock-timeout 5s\ncreate table users (id bigint primary key, email text);\n',
