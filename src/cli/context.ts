@@ -143,6 +143,7 @@ export async function createContext(command: string, flags: Flags, io: Io, args:
       }))
     },
     async close() {
+      onEvent.stop()
       await migrator?.close()
     },
   }

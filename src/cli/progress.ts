@@ -1,9 +1,11 @@
 /**
  * Turns engine events into output: the old tool's log lines, a spinner with
- * `[3/120]` progress on a terminal, or JSON lines under `--json`.
+ * `[3/120]` progress on a terminal, or JSON lines under `--json`. Each
+ * applied/rolled-back line carries its duration after the old tool's words,
+ * the last line the run's total, and a migration running longer than 5 s
+ * gets a still-running line every 10 s (plain output: logs need a pulse).
  */
 import { eventLine } from '../core/messages.js'
-import { formatMs } from '../db/lock.js'
 import type { MigrateEvent } from '../types.js'
 import type { Output } from './render.js'
 
@@ -16,7 +18,17 @@ interface Spinner {
  * The spinner runs only on a terminal, with colour, outside CI and JSON and
  * quiet mode; ora is loaded only then, so piped runs never pay for it.
  */
-export async function createProgress(out: Output, opts: { tty: boolean; ci: boolean }): Promise<(e: MigrateEvent) => void> {
+export interface Progress {
+  (e: MigrateEvent): void
+  /** Stops the still-running timer (the run ended, maybe with an error). */
+  stop(): void
+}
+
+/** First still-running line after this long, then one every STILL_EVERY_MS. */
+const STILL_AFTER_MS = 5_000
+const STILL_EVERY_MS = 10_000
+
+export async function createProgress(out: Output, opts: { tty: boolean; ci: boolean }): Promise<Progress> {
   let spinner: Spinner | undefined
   // A terminal that reports 0 columns (some `script`/`docker -t` setups) makes
   // ora compute an endless number of lines to clear and block the event loop.
@@ -27,25 +39,64 @@ export async function createProgress(out: Output, opts: { tty: boolean; ci: bool
     spinner = { start: (text) => s.start(text), stop: () => s.stop() }
   }
 
-  return (e: MigrateEvent) => {
+  let still: NodeJS.Timeout | undefined
+  const stopStill = () => {
+    clearTimeout(still)
+    still = undefined
+  }
+  let startedAt: number | undefined
+
+  const progress = ((e: MigrateEvent) => {
+    stopStill()
     if (out.json) {
       out.jsonLine(out.verbose ? e : withoutSql(e))
       return
     }
+    if (e.type === 'start') startedAt = performance.now()
     if (e.type === 'migration-start') {
       spinner?.start(`[${e.index}/${e.total}] ${e.step.name} ...`)
+      if (!spinner) {
+        const began = performance.now()
+        const tick = (wait: number) => {
+          still = setTimeout(() => {
+            out.log(`Still running migration ${e.step.name} (${duration(performance.now() - began)})`)
+            tick(STILL_EVERY_MS)
+          }, wait)
+          // A pending line never keeps the process alive.
+          still.unref()
+        }
+        tick(STILL_AFTER_MS)
+      }
       return
     }
     spinner?.stop()
     const line = eventLine(e)
     if (line === null) return
     if (e.type === 'migration-done') {
-      const time = spinner ? ` (${formatMs(Math.round(e.result.durationMs))})` : ''
-      out.log(line + time, e.result.status === 'skipped' ? 'info' : 'success')
+      out.log(`${line} (${duration(e.result.durationMs)})`, e.result.status === 'skipped' ? 'info' : 'success')
+      return
+    }
+    if (e.type === 'done' && startedAt !== undefined) {
+      const n = e.applied
+      const what = `${n} migration${n === 1 ? '' : 's'} ${e.direction === 'up' ? 'applied' : 'rolled back'}`
+      out.log(`${line} (${what}, total ${duration(performance.now() - startedAt)})`)
       return
     }
     out.log(line, e.type === 'warning' || e.type === 'lock-wait' ? 'warn' : 'info')
+  }) as Progress
+  progress.stop = () => {
+    stopStill()
+    spinner?.stop()
   }
+  return progress
+}
+
+/** `35 ms`, `1.2 s`, `2 min 5 s`. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)} s`
+  const s = Math.round(ms / 1000)
+  return `${Math.floor(s / 60)} min ${s % 60} s`
 }
 
 /** JSON lines carry SQL only under --verbose: a 50 MB file is not a log line. */

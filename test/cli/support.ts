@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type postgres from 'postgres';
 import * as assert from 'uvu/assert';
 import { runCli, type CliOptions, type CliResult } from '../helpers/cli.js';
+import { withoutTimes } from '../guarantees/util.js';
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js';
 import { tmpDir, writeMigrations } from '../helpers/tmp.js';
 
@@ -52,8 +53,15 @@ export function recorder() {
   return { run, all, assertNoSecrets };
 }
 
-/** Output split into lines, without the final empty one. */
+/** Output split into lines, without the final empty one, and without the times after the old tool's words (see withoutTimes). */
 export function lines(text: string): string[] {
+  const l = text.split('\n').map(withoutTimes);
+  if (l[l.length - 1] === '') l.pop();
+  return l;
+}
+
+/** Output split into lines exactly as printed (times included). */
+export function rawLines(text: string): string[] {
   const l = text.split('\n');
   if (l[l.length - 1] === '') l.pop();
   return l;

@@ -46,7 +46,7 @@ tty('a spinner shows [i/n] progress, then each line in colour with its time', as
   assert.is(code, 0, out);
   for (const [i, name] of ['001_a', '002_b', '003_c'].entries()) {
     assert.ok(out.includes(`[${i + 1}/3] ${name} ...`), `spinner text for ${name}:\n${out}`);
-    assert.match(out, new RegExp(`\\x1b\\[32mSuccessfully applied migration ${name} \\(\\d+(\\.\\d+)?m?s\\)\\x1b\\[39m`));
+    assert.match(out, new RegExp(`\\x1b\\[32mSuccessfully applied migration ${name} \\(\\d+(\\.\\d+)? m?s\\)\\x1b\\[39m`));
   }
   assert.ok(out.includes('All migrations completed successfully'));
 });

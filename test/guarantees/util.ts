@@ -61,5 +61,17 @@ export const WAITING = /Waiting for another migration of service /
 
 /** The lines of a CLI run (stdout and stderr) that match `re`. */
 export function lines(r: CliResult, re: RegExp): string[] {
-  return (r.stdout + '\n' + r.stderr).split('\n').filter((l) => re.test(l))
+  return (r.stdout + '\n' + r.stderr).split('\n').map(withoutTimes).filter((l) => re.test(l))
+}
+
+/**
+ * A log line without the times the CLI adds after the old tool's words
+ * (`Successfully applied migration 001_x (35 ms)`, `All migrations completed
+ * successfully (2 migrations applied, total 1.2 s)`): tests compare names
+ * and order; test/cli/output.test.ts asserts the times themselves.
+ */
+export function withoutTimes(line: string): string {
+  return line
+    .replace(/^(.*(?:Successfully (?:applied|rolled back) migration|Skipped migration) .*) \((?:\d+(?:\.\d+)? (?:ms|s)|\d+ min \d+ s)\)$/, '$1')
+    .replace(/^(.*All migrations completed successfully) \(\d+ migrations? (?:applied|rolled back), total [^)]*\)$/, '$1')
 }
