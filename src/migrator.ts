@@ -23,6 +23,7 @@ import {
   guardSql,
   narrowVersionColumns,
   readApplied,
+  readBookkeeping,
   readGolangMigrate,
   readServices,
   recordDownSql,
@@ -427,8 +428,13 @@ export function createMigrator(options: MigratorOptions): Migrator {
     const source = await load()
     emit({ type: 'start', service, direction: 'up', dryRun })
     const sql = await db()
+    // Every read a no-op `up` needs, in one round trip (the step-by-step path when it cannot tell).
+    const fast = trackingPromise ? undefined : await net(sql, 'reading the bookkeeping tables', readBookkeeping(sql, options.trackingSchema, service))
+    if (fast) trackingPromise ??= Promise.resolve(tracking(fast.schema))
     const t = await tables()
-    const first = await readState(sql, t, source.migrations)
+    const first = fast
+      ? { state: computeState(source.migrations, fast.applied.rows), duplicates: fast.applied.duplicates, exist: fast.exist }
+      : await readState(sql, t, source.migrations)
     const warnings = modifiedWarnings(first.state)
     for (const w of warnings) emit({ type: 'warning', service, message: w })
     const prepared = new Map<number, PlanStep>()

@@ -162,11 +162,49 @@ export interface AppliedRows {
 }
 
 /** The service's records, oldest version first; [] when the tables do not exist yet. */
+/**
+ * The no-op `up`'s whole read in one round trip (issue 20): where the
+ * tables are (as {@link resolveTrackingSchema} finds them, or `schema`),
+ * which exist, and the service's records. One simple-protocol message of
+ * three statements, values as literals. Undefined when the records table
+ * is missing or the read fails on the server (no privilege, ...): the
+ * caller then takes the step-by-step path, which explains such failures.
+ */
+export async function readBookkeeping(
+  sql: Sql,
+  schema: string | undefined,
+  service: string,
+): Promise<{ schema: string; exist: TablesState; applied: AppliedRows } | undefined> {
+  const where = schema
+    ? literal(schema)
+    : "coalesce((select n.nspname from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace " +
+      "where c.oid = pg_catalog.to_regclass('migration_records')), pg_catalog.current_schema())"
+  const reg = (name: string) => `pg_catalog.to_regclass(pg_catalog.format('%I.%I', s.schema, ${literal(name)})) is not null`
+  const text =
+    `select s.schema, ${reg('migration_records')} as r, ${reg('schema_versions')} as v, ${reg('migration_records_service_version_key')} as u ` +
+    `from (select ${where} as schema) s;\n` +
+    // Unqualified without --tracking-schema: search_path finds the same table to_regclass('migration_records') found.
+    `select version, name, applied_at as at, checksum from ${tracking(schema).records} where service = ${literal(service)} order by version, id`
+  let results: unknown
+  try {
+    results = await sql.unsafe(text).simple()
+  } catch (e) {
+    if (serverError(e)) return undefined
+    throw e
+  }
+  const [head, records] = results as [{ schema: string | null; r: boolean; v: boolean; u: boolean }[], RawApplied[]]
+  const row = head?.[0]
+  if (!row?.schema || !row.r || !Array.isArray(records)) return undefined
+  return { schema: row.schema, exist: { records: row.r, versions: row.v, uniqueIndex: row.u }, applied: appliedRows(records) }
+}
+
+type RawApplied = { version: number | string; name: string; at: Date; checksum: string }
+
 export async function readApplied(sql: Sql | ReservedSql, t: Tracking, service: string, exists?: boolean): Promise<AppliedRows> {
   if (exists === false) return { rows: [], duplicates: [] }
   // One-word column names: a caller's instance may transform names (postgres.camel).
   const raw = await sql
-    .unsafe<{ version: number | string; name: string; at: Date; checksum: string }[]>(
+    .unsafe<RawApplied[]>(
       `select version, name, applied_at as at, checksum from ${t.records} where service = $1 order by version, id`,
       [service],
     )
@@ -177,6 +215,11 @@ export async function readApplied(sql: Sql | ReservedSql, t: Tracking, service: 
         details: e.code === INSUFFICIENT_PRIVILEGE ? ['The user needs SELECT on migration_records and schema_versions.'] : [],
       })
     })
+  return appliedRows(raw)
+}
+
+/** Rows in version order; a version recorded twice (old GORM data) counted once and listed in `duplicates`. */
+function appliedRows(raw: RawApplied[]): AppliedRows {
   const rows: AppliedRow[] = []
   const duplicates: number[] = []
   for (const r of raw) {

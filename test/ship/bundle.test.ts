@@ -113,10 +113,11 @@ for (const name of ['migrate', 'link-migrate']) {
 }
 
 // The layout (build.config.ts): a head, the code as comment lines, then one
-// comment with the files of check and lint. Those files must be needed by
-// nothing else: a copy cut just before them still migrates, while lint and
-// check say in one line what is missing.
-test('a copy cut before the embedded files: --version, status and up work; lint and check name what is lost', async () => {
+// comment with the files of check and lint (libpg-query also parses every
+// pending file before `up` changes anything). A copy cut just before them
+// still answers --version, status and a no-op up; what needs them says in
+// one line what is missing and changes nothing.
+test('a copy cut before the embedded files: --version, status and a no-op up work; up with work, lint and check name what is lost', async () => {
   const { dir, exe } = await lonelyBundle('migrate');
   const full = await readFile(exe);
   const at = full.lastIndexOf('/*! link-migrate:assets ');
@@ -129,9 +130,15 @@ test('a copy cut before the embedded files: --version, status and up work; lint 
   dbs.push(db);
   await writeMigrations(dir, MIGRATIONS);
   const env = cleanEnv({ DATABASE_URL: db.url, MIGRATE_SERVICE: 'cut-svc' });
-  ok(await run('./migrate', ['status'], { cwd: dir, env }), 'status');
-  const up = ok(await run('./migrate', ['up'], { cwd: dir, env }), 'up');
+  assert.match(ok(await run('./migrate', ['status'], { cwd: dir, env }), 'status').output, /pending/i);
+  const cutUp = await run('./migrate', ['up'], { cwd: dir, env });
+  assert.is(cutUp.code, 1, cutUp.output);
+  assert.match(cutUp.stderr, /lost lint's parser .*reinstall it/);
+  const [none] = await db.sql<{ none: boolean }[]>`select to_regclass('widgets') is null as none`;
+  assert.ok(none?.none, 'nothing was applied');
+  const up = ok(await run(process.execPath, [BUNDLE, 'up'], { cwd: dir, env }), 'up with the whole bundle');
   assert.match(up.output, /Successfully applied migration 002_add_widget_price/);
+  assert.match(ok(await run('./migrate', ['up'], { cwd: dir, env }), 'no-op up').output, /Found 0 pending migrations/);
 
   const lint = await run('./migrate', ['lint'], { cwd: dir, env: cleanEnv({ MIGRATE_SERVICE: 'cut-svc' }) });
   assert.is(lint.code, 1, lint.output);
