@@ -308,7 +308,18 @@ test('down --steps 2 rolls back two, newest first', async () => {
   const db = await dbs.fresh();
   const { dir } = await copyFixture('ai-svc');
   assertExit(await run(['up', '--dir', dir], { env: { DATABASE_URL: db.url } }), 0);
-  const r = await run(['down', '--dir', dir, '--steps', '2'], { env: { DATABASE_URL: db.url } });
+  // More than one step asks first; with no terminal to ask on it needs --yes.
+  const before = await snapshot(db.sql);
+  for (const args of [['--steps', '2'], ['--to', '0'], ['--to', '5']]) {
+    const refused = await run(['down', '--dir', dir, ...args], { env: { DATABASE_URL: db.url } });
+    assertExit(refused, 2);
+    assert.is(refused.stdout, '');
+    assertLines(refused.stderr, [/\[ai-svc-migrations\] Error: down --(steps 2 rolls back 2 migrations|to \d rolls back every migration above version \d): add --yes to confirm \(there is no terminal to ask on\)/]);
+  }
+  assert.is(await snapshot(db.sql), before);
+  // A dry run and a single step never ask.
+  assertExit(await run(['down', '--dir', dir, '--to', '0', '--dry-run'], { env: { DATABASE_URL: db.url } }), 0);
+  const r = await run(['down', '--dir', dir, '--steps', '2', '--yes'], { env: { DATABASE_URL: db.url } });
   assertExit(r, 0);
   assertLines(
     r.stdout,
@@ -328,7 +339,7 @@ test('down --to 0 rolls back everything: the schema is back to empty and the sch
   const db = await dbs.fresh();
   const { dir } = await copyFixture('ai-svc');
   assertExit(await run(['up', '--dir', dir], { env: { DATABASE_URL: db.url } }), 0);
-  const r = await run(['down', '--dir', dir, '--to', '0'], { env: { DATABASE_URL: db.url } });
+  const r = await run(['down', '--dir', dir, '--to', '0', '--yes'], { env: { DATABASE_URL: db.url } });
   assertExit(r, 0);
   assertLines(
     r.stdout,
@@ -380,7 +391,7 @@ test('down of a version without a down file: exit 1, a clear message, nothing ch
   assert.ok(await relationExists(db.sql, 'b'));
 
   // --steps 2 would need 002's down first: also refused before anything runs.
-  const two = await run(['down', '--dir', dir, '--steps', '2'], { env: { DATABASE_URL: db.url } });
+  const two = await run(['down', '--dir', dir, '--steps', '2', '--yes'], { env: { DATABASE_URL: db.url } });
   assertExit(two, 1);
   assert.is(await snapshot(db.sql), before);
 });
@@ -391,7 +402,7 @@ test('down with a missing down further back refuses before rolling back anything
   const { dir } = await serviceDir('svc', files);
   assertExit(await run(['up', '--dir', dir], { env: { DATABASE_URL: db.url } }), 0);
   const before = await snapshot(db.sql);
-  const r = await run(['down', '--dir', dir, '--to', '0'], { env: { DATABASE_URL: db.url } });
+  const r = await run(['down', '--dir', dir, '--to', '0', '--yes'], { env: { DATABASE_URL: db.url } });
   assertExit(r, 1);
   assert.match(r.stderr, /001_a.*no down file/);
   assert.is(await snapshot(db.sql), before, 'nothing rolled back when a down in the plan is missing');

@@ -204,7 +204,7 @@ dup('up continues from 4; the tables keep their columns; no unique index while t
 })
 
 dup('down of the duplicated version removes both rows; then the data allows the unique index', async () => {
-  let r = await cli(D.db!, 'down', '--to', '2')
+  let r = await cli(D.db!, 'down', '--to', '2', '--yes')
   assert.is(r.code, 0, show(r))
   assert.equal(
     (await records(D.db!)).map((x) => x.version),
