@@ -229,6 +229,15 @@ function parseUrl(raw: string, name: UrlName): { layer: Layer; warnings: string[
     if (colon >= 0) set('password', decode(userinfo.slice(colon + 1), 'password'), `password in ${name}`, false)
   }
   const hostport = authority.slice(at + 1)
+  // libpq's multi-host form (failover between servers): not supported, said as such
+  // (otherwise "h1:5432,h2" reads as a malformed IPv6 address).
+  if (hostport.includes(',')) {
+    throw new UrlProblem(
+      `${name} lists several hosts (libpq's multi-host form, ${hostport.split(',').length} hosts); ` +
+        'link-migrate connects to one host: give the primary\'s address',
+      true,
+    )
+  }
   let host: string
   let port: string
   if (hostport.startsWith('[')) {
@@ -320,6 +329,17 @@ function checkTimeout(f: Field, { problems, got }: Check): number | undefined {
   return undefined
 }
 
+/**
+ * A value as it may be shown in a one-line message: line breaks, tabs and
+ * other control characters escaped (`db\nx` shows as `db\\nx`), so a value
+ * pasted with a newline cannot split or forge a log line.
+ */
+export function printable(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  )
+}
+
 function defaultOsUser(env: Record<string, string | undefined>): string {
   try {
     const name = userInfo().username
@@ -358,7 +378,7 @@ export function resolveConnection(input: ResolveInput): ConnectionConfig {
   const secrets = collectSecrets(input)
   const check: Check = {
     problems: [],
-    got: (f) => (f.echo ? `, got "${redactSecrets(redactUrl(f.value), secrets)}"` : ''),
+    got: (f) => (f.echo ? `, got "${printable(redactSecrets(redactUrl(f.value), secrets))}"` : ''),
   }
 
   if (input.databaseUrl !== undefined && input.databaseUrl.trim() === '') throw fail(['--database-url is empty'])

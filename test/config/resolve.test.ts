@@ -418,11 +418,19 @@ validation('sslrootcert=system with a weaker sslmode', () => {
   throwsConfig(() => resolve({ PGSSLROOTCERT: 'system', PGSSLMODE: 'verify-ca' }), 'PGSSLMODE must be verify-full when sslrootcert is "system", got "verify-ca"')
 })
 
+validation('newlines and control characters in a value are escaped (one line, no forged log line)', () => {
+  throwsConfig(() => resolve({ DB_PORT: '5432\nINFO ok\t\u0001' }), 'DB_PORT must be a port number (1-65535), got "5432\\nINFO ok\\t\\x01"')
+})
+
 validation('bad hosts', () => {
   throwsConfig(() => resolve({ DB_HOST: 'db:5432' }), 'DB_HOST must be a host name, IP address or socket directory, got "db:5432" (put the port in DB_PORT)')
   throwsConfig(() => resolve({ PGHOST: 'a,b' }), 'PGHOST lists several hosts, got "a,b"; link-migrate connects to one host')
   throwsConfig(() => resolve({ DB_HOST: 'my host' }), 'DB_HOST must be a host name, IP address or socket directory, got "my host"')
-  throwsConfig(() => fromUrl('postgres://h1,h2/d'), 'host in --database-url lists several hosts; link-migrate connects to one host')
+  const several = (n: number) =>
+    `--database-url lists several hosts (libpq's multi-host form, ${n} hosts); link-migrate connects to one host: give the primary's address`
+  throwsConfig(() => fromUrl('postgres://h1,h2/d'), several(2))
+  // With ports it used to read as a malformed IPv6 address.
+  throwsConfig(() => fromUrl('postgres://u:pw@h1:5432,h2:5433,h3/d?target_session_attrs=read-write'), several(3))
   // a URL pasted into DB_HOST: echoed, but redacted
   throwsConfig(
     () => resolve({ DB_HOST: 'postgres://u:secret@h/d' }),
