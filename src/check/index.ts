@@ -143,29 +143,44 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
 
   let rehearsal
   let tClose = 0
+  let onAbort: (() => void) | undefined
   try {
-    const steps = prepareAll(migrations, downs, engine.serverMajor)
-    await runPrerequisites(engine, prerequisites, preparePrerequisites(prerequisites, engine.serverMajor), {
-      adapt,
-      timeoutMs: options.migrationTimeout,
-      onEvent: (file) => options.onEvent?.({ type: 'prerequisite', file }),
+    const work = (async () => {
+      const steps = prepareAll(migrations, downs, engine.serverMajor)
+      await runPrerequisites(engine, prerequisites, preparePrerequisites(prerequisites, engine.serverMajor), {
+        adapt,
+        timeoutMs: options.migrationTimeout,
+        onEvent: (file) => options.onEvent?.({ type: 'prerequisite', file }),
+      })
+      const trace = options.locks ? await tracer(engine, options.migrationTimeout) : undefined
+      return rehearse({
+        engine,
+        steps,
+        adapt,
+        trace,
+        timeoutMs: options.migrationTimeout,
+        strictColumnOrder: options.strictColumnOrder,
+        signal: options.signal,
+        onEvent: options.onEvent,
+      })
+    })()
+    // Aborting closes the engine under a running query, which postgres.js
+    // may never settle: the abort ends the wait itself.
+    const signal = options.signal
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal?.reason)
+      if (signal?.aborted) onAbort()
+      else signal?.addEventListener('abort', onAbort, { once: true })
     })
-    const trace = options.locks ? await tracer(engine, options.migrationTimeout) : undefined
-    rehearsal = await rehearse({
-      engine,
-      steps,
-      adapt,
-      trace,
-      timeoutMs: options.migrationTimeout,
-      strictColumnOrder: options.strictColumnOrder,
-      signal: options.signal,
-      onEvent: options.onEvent,
-    })
+    work.catch(() => {})
+    aborted.catch(() => {})
+    rehearsal = await Promise.race([work, aborted])
   } catch (e) {
     // Aborting closes the engine under a running query or snapshot: whatever that throws is the abort.
     if (options.signal?.aborted) throw options.signal.reason
     throw e
   } finally {
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort)
     tClose = performance.now()
     await engine.close()
     await local?.stop()

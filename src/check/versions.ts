@@ -12,6 +12,8 @@ import { check, type CheckOptions } from './index.js'
 export interface VersionsOptions extends Omit<CheckOptions, 'engine' | 'pgVersion'> {
   /** Two or more majors, each installed (or one, then it is a plain check). */
   pgVersions: number[]
+  /** Each major's result as soon as its check ends (before the next starts). */
+  onResult?: (result: CheckResult) => void
 }
 
 /** One migration (or half of the round trip) whose outcome differs between majors. */
@@ -47,8 +49,11 @@ export async function checkVersions(options: VersionsOptions): Promise<VersionsR
   // Every major must be there before the first starts.
   chooseServers({ pgBin: options.pgBin, majors: options.pgVersions, cwd: options.cwd ?? process.cwd() })
   const results: CheckResult[] = []
-  for (const major of options.pgVersions) {
-    results.push(await check({ ...options, engine: 'postgres', pgVersion: major }))
+  const { onResult, pgVersions, ...rest } = options
+  for (const major of pgVersions) {
+    const result = await check({ ...rest, engine: 'postgres', pgVersion: major })
+    results.push(result)
+    onResult?.(result)
   }
   const differences = compareOutcomes(results)
   return { ok: results.every((r) => r.ok), results, differences }

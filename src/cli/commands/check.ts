@@ -100,7 +100,13 @@ export default async function checkCommand(ctx: Context): Promise<number> {
     }
     if (pgVersions.length > 1) {
       const { checkVersions } = await import('../../check/versions.js')
-      const result = await checkVersions({ ...common, ...rehearsal, ...chosen, pgVersions, signal: controller.signal, onEvent })
+      // Each major's summary as soon as its check ends.
+      const onResult = (r: CheckResult) => {
+        if (ctx.out.json) return
+        ctx.out.log(`PostgreSQL ${r.serverVersion}:`)
+        printCheck(ctx, r)
+      }
+      const result = await checkVersions({ ...common, ...rehearsal, ...chosen, pgVersions, signal: controller.signal, onEvent, onResult })
       printVersions(ctx, result)
       return result.ok ? EXIT.ok : EXIT.failure
     }
@@ -245,16 +251,12 @@ function printCheck(ctx: Context, r: CheckResult): void {
   out.log(`Check ${r.complete ? 'failed' : 'incomplete'}: ${parts.join(', ')}`, 'error')
 }
 
-/** Each major's check as usual, then one line per migration whose outcome differs between majors. */
+/** After each major's check (printed as it ended): one line per migration whose outcome differs between majors. */
 function printVersions(ctx: Context, r: VersionsResult): void {
   const { out } = ctx
   if (out.json) {
     out.jsonDocument(r)
     return
-  }
-  for (const result of r.results) {
-    out.log(`PostgreSQL ${result.serverVersion}:`)
-    printCheck(ctx, result)
   }
   const versions = r.results.map((x) => x.serverVersion).join(', ')
   if (r.differences.length === 0) {
