@@ -9,9 +9,14 @@ import { interruptible, toOrSteps } from './up.js'
  */
 export default async function down(ctx: Context): Promise<number> {
   const target = toOrSteps(ctx)
-  const many = target.to !== undefined || (target.steps ?? 1) > 1
+  const all = ctx.flags.all === true
+  const many = all || target.to !== undefined || (target.steps ?? 1) > 1
   if (many && !ctx.dryRun && ctx.flags.yes !== true) {
-    const what = target.to !== undefined ? `down --to ${target.to} rolls back every migration above version ${target.to}` : `down --steps ${target.steps} rolls back ${target.steps} migrations`
+    const what = all
+      ? 'down --all rolls back every applied migration'
+      : target.to !== undefined
+        ? `down --to ${target.to} rolls back every migration above version ${target.to}`
+        : `down --steps ${target.steps} rolls back ${target.steps} migrations`
     const ok = await confirmMany(what, { stdin: process.stdin, stderr: process.stderr, tty: Boolean(process.stdout.isTTY) })
     if (!ok) {
       ctx.out.log('Cancelled: nothing was rolled back', 'warn')
@@ -21,6 +26,7 @@ export default async function down(ctx: Context): Promise<number> {
   return interruptible(ctx, 'down', (signal) =>
     ctx.migrator().down({
       ...target,
+      all,
       dryRun: ctx.dryRun,
       signal,
     }),
