@@ -16,6 +16,7 @@ import { connect, targetOf } from './db/connect.js'
 import { bounded, STALL_MARGIN_MS } from './db/deadline.js'
 import { connectionLost } from './db/error.js'
 import { watchSteps } from './core/watch.js'
+import { watchBlocked } from './core/blocked.js'
 import { invalidIndexes, runBookkeeping } from './db/execute.js'
 import { acquireServiceLock, type HeldLock } from './db/lock.js'
 import {
@@ -332,6 +333,16 @@ export function createMigrator(options: MigratorOptions): Migrator {
       const closesBefore = closes
       const lock = held
       const conn = work
+      // Who blocks a migration is read on a connection of its own, opened
+      // only when a migration runs long enough to be asked about (our own
+      // pool only: a caller's pool may have no connection to spare).
+      if (!options.sql) {
+        const [row] = await net(sql, 'reading the migration session', work.unsafe<{ pid: number }[]>('select pg_backend_pid() as pid'))
+        let sideSql: Promise<Sql> | undefined
+        const side = () => (sideSql ??= connect(connectionConfig(), { max: 1 }))
+        closeSide = () => void sideSql?.then((x) => x.end({ timeout: 0 })).catch(() => {})
+        blockedWatch = watchBlocked({ service, side, workPid: Number(row!.pid), emit })
+      }
       watching = watchSteps({
         service,
         target: targetOf(sql),
@@ -357,6 +368,9 @@ export function createMigrator(options: MigratorOptions): Migrator {
       throw e
     } finally {
       watching = undefined
+      blockedWatch = undefined
+      closeSide()
+      closeSide = () => {}
       if (work && work !== lockConn && !workLost) work.release()
       // A lock connection the server closed never answers the release (the
       // lock went with it): do not wait for it past a few seconds.
@@ -390,11 +404,15 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
   /** The watch of the run in progress (set by lockedOn). */
   let watching: ReturnType<typeof watchSteps> | undefined
+  /** Who blocks the run in progress, and closing its side connection (set by lockedOn). */
+  let blockedWatch: ReturnType<typeof watchBlocked> | undefined
+  let closeSide = () => {}
 
   const runContext = (work: ReservedSql, t: Tracking, lock: HeldLock, signal?: AbortSignal) => ({
     signal,
     lock,
     watch: watching,
+    blocked: blockedWatch,
     conn: work,
     tracking: t,
     service,

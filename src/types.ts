@@ -178,8 +178,13 @@ export type MigrateEvent =
   | { type: 'migration-start'; service: string; index: number; total: number; step: PlanStep }
   | { type: 'migration-done'; service: string; index: number; total: number; result: MigrationResult }
   | { type: 'warning'; service: string; message: string }
+  /** A migration waited 2 s for a lock (`waiting`) or failed on lock_timeout: one session it waited for (once per run). */
+  | { type: 'blocked'; service: string; file: string; reason: 'waiting' | 'lock_timeout'; waitedMs: number; blocker: Blocker }
   | { type: 'connect-wait'; target: string; reason: string; elapsedMs: number }
   | { type: 'done'; service: string; direction: 'up' | 'down'; applied: number; currentVersion: number }
+
+export type { Blocker } from './db/blockers.js'
+import type { Blocker } from './db/blockers.js'
 
 export interface LockHolder {
   pid: number

@@ -82,7 +82,7 @@ export async function createProgress(out: Output, opts: { tty: boolean; ci: bool
       out.log(`${line} (${what}, total ${duration(performance.now() - startedAt)})`)
       return
     }
-    out.log(line, e.type === 'warning' || e.type === 'lock-wait' ? 'warn' : 'info')
+    out.log(line, e.type === 'warning' || e.type === 'lock-wait' || e.type === 'blocked' ? 'warn' : 'info')
   }) as Progress
   progress.stop = () => {
     stopStill()

@@ -28,6 +28,13 @@ export function eventLine(e: MigrateEvent): string | null {
         : `Successfully rolled back migration ${e.result.name}`
     case 'warning':
       return `Warning: ${e.message}`
+    case 'blocked': {
+      const b = e.blocker
+      const who = [b.applicationName || 'no application name', b.clientAddr ?? 'local socket', b.state ?? 'unknown state']
+      if (b.transactionAgeMs !== null) who.push(`transaction open ${formatMs(b.transactionAgeMs)}`)
+      const what = e.reason === 'waiting' ? `has waited ${formatMs(e.waitedMs)} for a lock` : 'gave up waiting for a lock (lock_timeout)'
+      return `${e.file} ${what} held by pid ${b.pid} (${who.join(', ')}): ${b.query || '(no query)'}`
+    }
     case 'connect-wait':
       return `Waiting for the database at ${e.target} (${Math.round(e.elapsedMs / 1000)}s): ${e.reason}`
     case 'done':

@@ -28,6 +28,8 @@ export interface RunContext {
   watch?: (step: PlanStep, run: () => Promise<'done' | 'skipped'>) => Promise<'done' | 'skipped'>
   /** Aborted: the running migration is cancelled and rolled back (a no-transaction file stops between statements); InterruptedError. */
   signal?: AbortSignal
+  /** Reports who blocks a migration that waits for a lock (core/blocked.ts). */
+  blocked?: <T>(step: PlanStep, lockTimeoutMs: number | undefined, run: () => Promise<T>) => Promise<T>
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>
 }
@@ -48,7 +50,8 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
     const started = performance.now()
     let outcome: 'done' | 'skipped'
     try {
-      const run = () => runStep(ctx, step)
+      const lockTimeoutMs = step.lockTimeoutMs ?? ctx.ddlLockTimeoutMs
+      const run = () => (ctx.blocked ? ctx.blocked(step, lockTimeoutMs, () => runStep(ctx, step)) : runStep(ctx, step))
       outcome = await withRetries(ctx, step, ctx.watch ? () => ctx.watch!(step, run) : run)
     } catch (e) {
       let err = isMigrateError(e) ? e : new MigrateError('MIGRATION_FAILED', `${step.file}: ${(e as Error).message}`, { cause: e })
