@@ -79,6 +79,12 @@ export interface MigratorOptions {
   ddlLockTimeout?: number
   /** Retry a migration that failed on lock_timeout this many times, with backoff (`--retries`). */
   retries?: number
+  /**
+   * Run files that manage their own transactions (several BEGIN ... COMMIT
+   * blocks) statement by statement as psql would, instead of refusing them
+   * (`--allow-transaction-control`). Default false.
+   */
+  allowTransactionControl?: boolean
   /** false: run every file statement by statement without a transaction (default true: transactional unless a file needs otherwise). */
   useTransactions?: boolean
   /** Retry the first connection for this many ms (`--wait`). */
@@ -400,6 +406,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
       content,
       serverMajor: serverMajor(sql),
       forceNoTransaction: options.useTransactions === false,
+      allowTransactionControl: options.allowTransactionControl === true,
     })
 
   /** The watch of the run in progress (set by lockedOn). */

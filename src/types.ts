@@ -43,6 +43,8 @@ export interface FileProblem {
   line?: number
   column?: number
   message: string
+  /** Set on a transaction-control statement: the run's error then names --allow-transaction-control. */
+  transactionControl?: boolean
 }
 
 export interface Source {
@@ -107,6 +109,12 @@ export interface PlanStep {
   /** Why the file runs without a transaction, e.g. `CREATE INDEX CONCURRENTLY`. */
   noTransactionReason?: string
   /**
+   * The file runs its own BEGIN/COMMIT blocks (`--allow-transaction-control`):
+   * statement by statement as psql would, its bookkeeping in its last
+   * transaction.
+   */
+  ownTransactions?: boolean
+  /**
    * The file's statements (the wrapper left out), each sent as its own
    * message: pipelined inside the transaction, or one by one without one.
    */
@@ -121,6 +129,8 @@ export interface StepStatement {
   column: number
   /** The index a `CREATE INDEX CONCURRENTLY` makes (to drop an INVALID leftover first). */
   createsIndex?: string
+  /** In a file that runs its own transactions: the statement's BEGIN, COMMIT, ROLLBACK, ... */
+  control?: import('./sql/classify.js').TransactionKeyword
 }
 
 export interface MigrationResult {

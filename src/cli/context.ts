@@ -28,7 +28,7 @@ export interface Context {
   connection?: ConnectionConfig
   dryRun: boolean
   /** The migrator settings from the flags (what a fleet run gives every target). */
-  migratorSettings: Pick<MigratorOptions, 'trackingSchema' | 'dryRun' | 'migrationTimeout' | 'lockTimeout' | 'ddlLockTimeout' | 'retries' | 'waitForDatabase'>
+  migratorSettings: Pick<MigratorOptions, 'allowTransactionControl' | 'trackingSchema' | 'dryRun' | 'migrationTimeout' | 'lockTimeout' | 'ddlLockTimeout' | 'retries' | 'waitForDatabase'>
   /** Creates the migrator (connection resolved and validated first). */
   migrator(): Migrator
   str(name: string): string | undefined
@@ -111,7 +111,12 @@ export async function createContext(command: string, flags: Flags, io: Io, args:
   }
   const onEvent = await createProgress(out, { tty, ci })
 
+  const envAllow = env.MIGRATE_ALLOW_TRANSACTION_CONTROL
+  if (envAllow !== undefined && !['', '0', '1', 'true', 'false'].includes(envAllow)) {
+    throw new ConfigError(`MIGRATE_ALLOW_TRANSACTION_CONTROL must be 1 or 0, got ${JSON.stringify(envAllow)}`)
+  }
   const migratorSettings = {
+    allowTransactionControl: flags.allowTransactionControl === true || envAllow === '1' || envAllow === 'true',
     trackingSchema,
     dryRun,
     migrationTimeout: timeoutMs,

@@ -6,7 +6,7 @@
  * Every refusal is a FileError with file:line:col.
  */
 import { FileError, type FileProblem } from '../errors.js'
-import { analyzeFile } from '../sql/classify.js'
+import { analyzeFile, transactionControl } from '../sql/classify.js'
 import { identifierName } from '../sql/lexer.js'
 import { lineCol, offsetFromServerPosition } from '../sql/position.js'
 import { sourceExcerpt } from '../db/error.js'
@@ -25,6 +25,11 @@ export interface PrepareInput {
   serverMajor?: number
   /** The caller turned transactions off (`useTransactions: false`). */
   forceNoTransaction?: boolean
+  /**
+   * `--allow-transaction-control`: a file with its own BEGIN/COMMIT blocks
+   * runs statement by statement as psql runs it, instead of being refused.
+   */
+  allowTransactionControl?: boolean
 }
 
 /** Throws FileError (exit 1) naming file:line:col. */
@@ -44,12 +49,18 @@ export function prepareStep(input: PrepareInput): PlanStep {
   const lockTimeoutMs = analysis.directives.lockTimeout === undefined ? undefined : pgDurationMs(analysis.directives.lockTimeout)
 
   const enumNeedsNoTx = analysis.addsEnumValue.length > 0 && input.serverMajor !== undefined && input.serverMajor < 12
-  const transactional = analysis.transactional && !enumNeedsNoTx && !input.forceNoTransaction
-  for (const use of analysis.transactionControl) {
+  // Only PREPARE TRANSACTION and the two-phase commands stay refused: psql runs the rest.
+  const ownTransactions =
+    input.allowTransactionControl === true &&
+    analysis.transactionControl.length > 0 &&
+    analysis.transactionControl.every((u) => !/PREPARE/.test(u.keyword))
+  const transactional = analysis.transactional && !enumNeedsNoTx && !input.forceNoTransaction && !ownTransactions
+  for (const use of ownTransactions ? [] : analysis.transactionControl) {
     problems.push({
       file,
       line: use.line,
       column: use.column,
+      transactionControl: true,
       message: transactional
         ? `${use.keyword} controls the transaction; link-migrate runs each migration in its own transaction with its bookkeeping: remove it`
         : `${use.keyword} in a file that runs without a transaction; link-migrate runs its statements one by one: remove it`,
@@ -57,12 +68,14 @@ export function prepareStep(input: PrepareInput): PlanStep {
   }
   const noTransactionReason = transactional
     ? undefined
-    : (analysis.noTransactionReasons[0]?.reason ??
+    : ownTransactions
+      ? 'the file runs its own transactions (--allow-transaction-control)'
+      : (analysis.noTransactionReasons[0]?.reason ??
       (analysis.directives.noTransaction
         ? 'link-migrate:no-transaction directive'
-        : enumNeedsNoTx
-          ? 'ALTER TYPE ... ADD VALUE before PostgreSQL 12'
-          : 'transactions turned off'))
+          : enumNeedsNoTx
+            ? 'ALTER TYPE ... ADD VALUE before PostgreSQL 12'
+            : 'transactions turned off'))
   if (analysis.wrappedInTransaction && !transactional) {
     // Point at the statement that needs no transaction, else at the wrapper's BEGIN.
     const at = analysis.noTransactionReasons[0] ?? analysis.statements[0]
@@ -90,6 +103,7 @@ export function prepareStep(input: PrepareInput): PlanStep {
     line: s.line,
     column: s.column,
     createsIndex: transactional ? undefined : createdConcurrentIndex(s),
+    ...(ownTransactions ? { control: transactionControl(s) ?? undefined } : {}),
   }))
 
   return {
@@ -105,6 +119,7 @@ export function prepareStep(input: PrepareInput): PlanStep {
     lockTimeoutMs,
     statements,
     noTransactionReason,
+    ...(ownTransactions ? { ownTransactions } : {}),
   }
 }
 
@@ -203,8 +218,11 @@ export function prepareAll<T>(items: T[], prepare: (item: T) => PlanStep): PlanS
       problems.push(...e.problems)
     }
   }
-  if (problems.length > 0) throw new FileError(problems)
-  return steps
+  if (problems.length === 0) return steps
+  const hint = problems.some((p) => p.transactionControl)
+    ? ['Files written for psql with their own BEGIN ... COMMIT blocks can run as psql runs them: --allow-transaction-control (README "How a file runs").']
+    : []
+  throw new FileError(problems, hint)
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import type { ReservedSql } from 'postgres'
 import { InterruptedError, isMigrateError, MigrateError, QueryError } from '../errors.js'
-import { dropInvalidIndex, invalidIndexes, runBookkeeping, runStatements, runTransactional } from '../db/execute.js'
+import { dropInvalidIndex, invalidIndexes, runBookkeeping, runOwnTransactions, runStatements, runTransactional } from '../db/execute.js'
 import { formatMs, type HeldLock } from '../db/lock.js'
 import { guardSql, recordDownSql, recordUpSql, type Tracking } from '../db/tracking.js'
 import type { MigrateEvent, MigrationResult, PlanStep } from '../types.js'
@@ -108,6 +108,18 @@ async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipp
     )
   }
   const statements = step.statements ?? []
+  if (step.ownTransactions) {
+    return runOwnTransactions(ctx.conn, {
+      file: step.file,
+      content: step.sql,
+      statements,
+      guard,
+      record,
+      version: step.version,
+      lockTimeoutMs,
+      timeoutMs: ctx.timeoutMs,
+    })
+  }
   // A failed CREATE INDEX CONCURRENTLY leaves an INVALID index that
   // IF NOT EXISTS would silently keep: drop the ones this file creates.
   const created = statements.flatMap((s) => (s.createsIndex ? [s.createsIndex] : []))

@@ -275,3 +275,92 @@ function oneLine(sql: string): string {
   const flat = sql.replace(/\s+/g, ' ').trim()
   return flat.length > 100 ? flat.slice(0, 97) + '...' : flat
 }
+
+export interface OwnTransactionsRun {
+  file: string
+  /** The whole file, for positions. */
+  content: string
+  statements: StepStatement[]
+  /** The guard and the bookkeeping, written in the file's last transaction. */
+  guard: string
+  record: string
+  /** For the recovery advice: `link-migrate mark V`. */
+  version: number
+  lockTimeoutMs?: number
+  timeoutMs?: number
+}
+
+/**
+ * Runs a file that manages its own transactions (several `BEGIN ... COMMIT`
+ * blocks, `--allow-transaction-control`) statement by statement as psql
+ * does. The bookkeeping goes into the file's last transaction (before its
+ * final COMMIT), else into its own after the last statement. A failure
+ * after an inner COMMIT leaves what was committed in place: the error lists
+ * exactly those statements and how to record the version once the rest is
+ * done by hand. Throws QueryError.
+ */
+export async function runOwnTransactions(conn: ReservedSql, run: OwnTransactionsRun): Promise<'done' | 'skipped'> {
+  const deadline = run.timeoutMs === undefined ? undefined : Date.now() + run.timeoutMs
+  const last = run.statements[run.statements.length - 1]
+  const bookkeepingInside = last?.control === 'COMMIT' || last?.control === 'END'
+  /** Statements whose effect is committed: outside a block, or in a block that committed. */
+  const committed: StepStatement[] = []
+  let block: StepStatement[] | undefined
+  if (run.lockTimeoutMs !== undefined) await conn.unsafe(`set lock_timeout = ${Math.round(run.lockTimeoutMs)}`)
+  let i = 0
+  try {
+    for (; i < run.statements.length; i++) {
+      const stmt = run.statements[i]!
+      if (bookkeepingInside && i === run.statements.length - 1) await conn.unsafe(run.guard + run.record)
+      let timedOut = false
+      const query = conn.unsafe(stmt.text)
+      const timer =
+        deadline === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true
+              void query.cancel()
+            }, Math.max(deadline - Date.now(), 0))
+      try {
+        await query
+      } catch (e) {
+        if (timedOut) Object.assign(e as object, { timedOut: true })
+        throw e
+      } finally {
+        if (timer) clearTimeout(timer)
+      }
+      const control = stmt.control
+      if (control === 'BEGIN' || control === 'START TRANSACTION') block = []
+      else if (control === 'COMMIT' || control === 'END') {
+        if (block) committed.push(...block)
+        block = undefined
+      } else if (control === 'ROLLBACK' || control === 'ABORT') block = undefined
+      else if (block) block.push(stmt)
+      else committed.push(stmt)
+    }
+    const outcome = bookkeepingInside ? 'done' : await runBookkeeping(conn, run.guard, run.record)
+    await conn.unsafe(RESET_SESSION)
+    return outcome
+  } catch (e) {
+    // An open block of the file is rolled back; the session settings reset.
+    await afterFailure(conn, e, 'rollback;\n' + RESET_SESSION)
+    const state = (e as { code?: string }).code
+    if (state === ALREADY_APPLIED || state === NOT_APPLIED) return 'skipped'
+    const stmt = run.statements[Math.min(i, run.statements.length - 1)]!
+    const details = committed.length
+      ? [
+          `${committed.length} statement(s) of this file were committed before the failure and stay in effect (its own COMMIT); the rest did not run or was rolled back, and nothing was recorded:`,
+          ...committed.map((s) => `  line ${s.line}: ${oneLine(s.text)}`),
+          `To recover: finish or undo the rest of the file by hand, then record it with \`link-migrate mark ${run.version}\`; ` +
+            'or undo the committed statements and run up again.',
+        ]
+      : ['Nothing of this file was committed; nothing was recorded.']
+    if ((e as { timedOut?: boolean }).timedOut) {
+      throw new MigrateError('MIGRATION_TIMEOUT', `${run.file}:${stmt.line}:${stmt.column}: cancelled after ${formatMs(run.timeoutMs!)} (--timeout)`, {
+        cause: e,
+        details,
+      })
+    }
+    throw statementError(e, { file: run.file, content: run.content, stmt, index: i, details })
+  }
+}

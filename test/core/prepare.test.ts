@@ -268,8 +268,8 @@ control('BEGIN; / COMMIT; in the middle of a file: every one with its line:col',
   const e = refused('create table a (id int);\n\nBEGIN;\ncreate table b (id int);\n   COMMIT;\ncreate table c (id int);\n')
   assert.is(e.message, `2 problems in migration files:\n  ${FILE}:3:1: BEGIN ${TX_MSG}\n  ${FILE}:5:4: COMMIT ${TX_MSG}`)
   assert.equal(e.problems, [
-    { file: FILE, line: 3, column: 1, message: `BEGIN ${TX_MSG}` },
-    { file: FILE, line: 5, column: 4, message: `COMMIT ${TX_MSG}` },
+    { file: FILE, line: 3, column: 1, transactionControl: true, message: `BEGIN ${TX_MSG}` },
+    { file: FILE, line: 5, column: 4, transactionControl: true, message: `COMMIT ${TX_MSG}` },
   ])
 })
 
@@ -475,7 +475,7 @@ dir('problems from directives and transaction control are reported together', ()
   const e = refused('select 1;\n-- link-migrate:no-transaction\ncommit;\n')
   assert.equal(e.problems, [
     { file: FILE, line: 2, column: 1, message: '-- link-migrate:no-transaction must come before the first statement; it is ignored here' },
-    { file: FILE, line: 3, column: 1, message: `COMMIT ${TX_MSG}` },
+    { file: FILE, line: 3, column: 1, transactionControl: true, message: `COMMIT ${TX_MSG}` },
   ])
 })
 
@@ -580,3 +580,32 @@ idx('concurrentIndexNames ignores mentions in strings and comments, and files th
 })
 
 idx.run()
+
+const own = suite('prepareStep: --allow-transaction-control')
+
+own('a file with BEGIN ... COMMIT blocks runs statement by statement, each control statement marked', () => {
+  const content = 'begin;\nalter table t add column a int;\ncommit;\nupdate t set a = 1;\n'
+  assert.equal(
+    prep(content, { allowTransactionControl: true }),
+    step({
+      sql: content,
+      transactional: false,
+      noTransactionReason: 'the file runs its own transactions (--allow-transaction-control)',
+      ownTransactions: true,
+      statements: [
+        { ...stmt(content, 'begin', 1, 1), control: 'BEGIN' },
+        { ...stmt(content, 'alter table t add column a int', 2, 1), control: undefined },
+        { ...stmt(content, 'commit', 3, 1), control: 'COMMIT' },
+        { ...stmt(content, 'update t set a = 1', 4, 1), control: undefined },
+      ],
+    }),
+  )
+})
+
+own('PREPARE TRANSACTION stays refused; a file without control statements is unchanged', () => {
+  assert.match(refused('begin;\nselect 1;\nprepare transaction \'x\';\n', { allowTransactionControl: true }).message, /PREPARE TRANSACTION/)
+  const plain = 'create table a (id int);\n'
+  assert.equal(prep(plain, { allowTransactionControl: true }), step({ sql: plain, statements: [stmt(plain, 'create table a (id int)', 1, 1)] }))
+})
+
+own.run()

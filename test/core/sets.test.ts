@@ -12,6 +12,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runCli, type CliResult } from '../helpers/cli.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
+import { migrationsDir } from '../helpers/tmp.js'
 
 const SETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'sets')
 const SERVICE = 'sets-svc'
@@ -332,3 +333,85 @@ adopt('a version with no file, or above every file, is refused (exit 3) naming t
 })
 
 adopt.run()
+
+// ---------------------------------------------------------------- own transactions
+
+const blocks = suite('sets: files with several BEGIN ... COMMIT blocks (psql style)')
+blocks.after(cleanup)
+
+blocks('refused by default, every bad file listed at once, nothing run; --allow-transaction-control runs them as psql would', async () => {
+  const d = await db()
+  const r = await cli('tx-blocks', d, 'up')
+  exit(r, 1)
+  const tx = 'controls the transaction; link-migrate runs each migration in its own transaction with its bookkeeping: remove it'
+  assert.equal(lines(r.stderr), [
+    `${PREFIX} Error: 10 problems in migration files:`,
+    `    2_backfill_order_totals.up.sql:3:1: BEGIN ${tx}`,
+    `    2_backfill_order_totals.up.sql:5:1: COMMIT ${tx}`,
+    `    2_backfill_order_totals.up.sql:7:1: BEGIN ${tx}`,
+    `    2_backfill_order_totals.up.sql:11:1: COMMIT ${tx}`,
+    `    2_backfill_order_totals.up.sql:13:1: BEGIN ${tx}`,
+    `    2_backfill_order_totals.up.sql:15:1: COMMIT ${tx}`,
+    `    3_order_status.up.sql:1:1: BEGIN ${tx}`,
+    `    3_order_status.up.sql:3:1: COMMIT ${tx}`,
+    `    3_order_status.up.sql:5:1: BEGIN ${tx}`,
+    `    3_order_status.up.sql:8:1: COMMIT ${tx}`,
+    '  Files written for psql with their own BEGIN ... COMMIT blocks can run as psql runs them: --allow-transaction-control (README "How a file runs").',
+  ])
+  assert.equal(await records(d), [])
+  assert.equal(await relations(d), [])
+
+  const ok = await cli('tx-blocks', d, 'up', '--allow-transaction-control')
+  exit(ok, 0)
+  assert.equal(await records(d), ['1 1_create_orders', '2 2_backfill_order_totals', '3 3_order_status'])
+  const rows = await d.sql<{ customer: string; total_cents: string; status: string }[]>`
+    select customer, total_cents::text, status from orders order by id`
+  assert.equal(rows.map((o) => `${o.customer} ${o.total_cents} ${o.status}`), ['ada 250 open', 'grace 1280 open'])
+  // Down files are plain: all the way down, then up again with the environment variable.
+  exit(await cli('tx-blocks', d, 'down', '--all', '--yes'), 0)
+  assert.equal(await relations(d), [])
+  const env = await runCli(['up', '--dir', path.join(SETS, 'tx-blocks'), '--service', SERVICE, '--database-url', d.url], {
+    env: { MIGRATE_ALLOW_TRANSACTION_CONTROL: '1' },
+  })
+  exit(env, 0)
+  assert.is((await records(d)).length, 3)
+})
+
+blocks('a failure after an inner COMMIT names the statement, lists exactly what is committed and how to recover with mark', async () => {
+  const d = await db()
+  const dir = await migrationsDir({
+    '1_orders.up.sql': 'create table orders (id int primary key, total int);\n',
+    '2_backfill.up.sql': [
+      'begin;',
+      'alter table orders add column paid boolean;',
+      'commit;',
+      'insert into audit values (1);',
+      'begin;',
+      'update orders set paid = false;',
+      'update orders set total = total / 0;',
+      'commit;',
+      '',
+    ].join('\n'),
+  })
+  const args = ['--dir', dir, '--service', SERVICE, '--database-url', d.url, '--allow-transaction-control']
+  await d.sql`create table audit (n int)`
+  exit(await runCli(['up', '--to', '1', ...args]), 0)
+  await d.sql`insert into orders values (1, 10)`
+  const r = await runCli(['up', ...args])
+  exit(r, 1)
+  assert.equal(lines(r.stderr), [
+    `${PREFIX} Error: 2_backfill.up.sql:7:1: division by zero`,
+    '  SQLSTATE: 22012',
+    '  2 statement(s) of this file were committed before the failure and stay in effect (its own COMMIT); the rest did not run or was rolled back, and nothing was recorded:',
+    '    line 2: alter table orders add column paid boolean',
+    '    line 4: insert into audit values (1)',
+    '  To recover: finish or undo the rest of the file by hand, then record it with `link-migrate mark 2`; or undo the committed statements and run up again.',
+  ])
+  assert.equal(await records(d), ['1 1_orders'])
+  const [row] = await d.sql<{ paid: boolean | null; total: number }[]>`select paid, total from orders`
+  assert.equal({ ...row }, { paid: null, total: 10 }, 'the failed block was rolled back')
+  exit(await runCli(['mark', '2', ...args.slice(0, -1)]), 0)
+  assert.equal(await records(d), ['1 1_orders', '2 2_backfill'])
+})
+
+blocks.run()
