@@ -74,6 +74,11 @@ test('--database-url / --against-db: the applied set of the database decides; li
     assert.equal({ code: after.code, stdout: after.stdout.split('\n') }, { code: 1, stdout: [INDEX_LINE, '[svc-migrations] Lint: 1 error, 0 warnings, 0 notes in 4 files', ''] })
     assert.equal(await records(), [1], 'lint wrote nothing')
 
+    const none = await runCli(['lint', '--dir', 'svc/migrations', '--against-db'], { cwd: root })
+    assert.equal(
+      { code: none.code, stdout: none.stdout, stderr: none.stderr },
+      { code: 2, stdout: '', stderr: '[svc-migrations] Error: lint --against-db reads the applied migrations from a database: set DATABASE_URL (or DB_*, PGHOST) or give --database-url\n' },
+    )
     const password = new URL(db.url).password
     const down = await runCli(['lint', '--dir', 'svc/migrations', '--database-url', 'postgres://postgres:' + password + '@127.0.0.1:1/none'], { cwd: root })
     assert.is(down.code, 1)

@@ -1,5 +1,6 @@
 import { isAbsolute, join, relative } from 'node:path'
 import kleur from 'kleur'
+import { databaseConfigured } from '../../check/engine.js'
 import { resolveConnection } from '../../config/resolve.js'
 import { ConfigError, EXIT } from '../../errors.js'
 import { lint, RULES, type LintFinding, type LintOptions, type LintResult } from '../../lint/index.js'
@@ -86,6 +87,9 @@ export default async function lintCommand(ctx: Context, args: string[]): Promise
 async function appliedVersions(ctx: Context): Promise<number[]> {
   const connection = resolveConnection({ databaseUrl: ctx.str('database-url'), env: ctx.env })
   ctx.out.addSecret(connection.password)
+  if (!databaseConfigured(connection, ctx.env)) {
+    throw new ConfigError('lint --against-db reads the applied migrations from a database: set DATABASE_URL (or DB_*, PGHOST) or give --database-url', 'USAGE')
+  }
   const wait = ctx.int('wait', '--wait')
   const migrator = createMigrator({
     dir: ctx.target!.dir,
