@@ -6,7 +6,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import kleur from 'kleur'
 import { redactSecrets, redactUrl } from '../config/resolve.js'
-import { isMigrateError } from '../errors.js'
+import { formatProblem, isMigrateError, type FileProblem } from '../errors.js'
 
 export interface OutputOptions {
   json: boolean
@@ -127,8 +127,15 @@ export class Output {
       this.jsonLine({ type: 'error', error: { code: m?.code ?? 'INTERNAL', message, details, ...where(e) } })
     }
     if (this.github) {
-      const f = e as { file?: string; line?: number; column?: number }
-      this.annotation('error', message, { file: f.file === undefined ? undefined : this.annotationPath(f.file), line: f.line, col: f.column })
+      // A FileError found before the run (several files at once) marks each file at its line.
+      const problems = (e as { problems?: FileProblem[] }).problems
+      const marks: { file?: string; line?: number; column?: number; message: string }[] =
+        Array.isArray(problems) && problems.length > 0
+          ? problems.map((p) => ({ ...p, message: formatProblem(p) }))
+          : [{ ...(e as { file?: string; line?: number; column?: number }), message }]
+      for (const f of marks) {
+        this.annotation('error', f.message, { file: f.file === undefined ? undefined : this.annotationPath(f.file), line: f.line, col: f.column })
+      }
     }
   }
 }

@@ -275,13 +275,15 @@ test('a command\'s --help lists only the options it accepts', async () => {
   };
   const common = ['--dir', '--help', '--json', '--no-color', '--quiet', '--service', '--verbose'];
   const db = ['--database-url', '--tracking-schema', '--wait'];
-  assert.equal(await listed('status'), [...common, ...db, '--all', '--exit-code'].sort());
+  // Fleet mode (README "Many databases"): up, down, status, verify and check --drift.
+  const fleet = ['--canary', '--journal', '--on-error', '--parallel', '--resume', '--targets', '--targets-query'];
+  assert.equal(await listed('status'), [...common, ...db, ...fleet, '--all', '--exit-code'].sort());
   assert.equal(await listed('generate'), [...common, '--description'].sort());
-  assert.equal(await listed('verify'), [...common, ...db, '--format'].sort());
+  assert.equal(await listed('verify'), [...common, ...db, ...fleet, '--format'].sort());
   assert.equal(await listed('repair'), [...common, ...db, '--dry-run', '--lock-timeout'].sort());
   assert.equal(
     await listed('down'),
-    [...common, ...db, '--ddl-lock-timeout', '--dry-run', '--format', '--lock-timeout', '--retries', '--steps', '--timeout', '--to', '--yes'].sort(),
+    [...common, ...db, ...fleet, '--all', '--ddl-lock-timeout', '--dry-run', '--format', '--lock-timeout', '--retries', '--steps', '--timeout', '--to', '--yes'].sort(),
   );
 });
 

@@ -99,7 +99,7 @@ replicas('10 concurrent `up` processes on 30 migrations (fresh database): all ex
   assert.is(tables!.n, M - 1)
   const [rows] = await sql<{ n: number }[]>`select count(*)::int as n from rep_17`
   assert.is(rows!.n, 500)
-  const versions = await sql`select service, version, description from schema_versions`
+  const versions = await sql`select service, version::int as version, description from schema_versions`
   assert.equal([...versions], [{ service: 'replica-svc', version: M, description: `${pad(M)}_create_rep_${M}` }])
   const [left] = await sql<{ locks: number; conns: number }[]>`
     select (select count(*)::int from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())) as locks,
@@ -244,7 +244,7 @@ services('service A sleeps 3 s in a migration; B and C, started while A runs, fi
   }
   assert.equal(lines(ra, WAITING), [])
   assert.is(lines(ra, /Successfully applied migration 001_slow/).length, 1, show(ra))
-  const rows = await sql<{ service: string; version: number }[]>`select service, version from schema_versions order by service`
+  const rows = await sql<{ service: string; version: number }[]>`select service, version::int as version from schema_versions order by service`
   assert.equal(
     rows.map((r) => [r.service, r.version]),
     [

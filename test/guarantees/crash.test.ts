@@ -83,7 +83,7 @@ async function records(sql: postgres.Sql, service: string): Promise<number[][]> 
   const [has] = await sql<{ ok: boolean }[]>`select to_regclass('migration_records') is not null as ok`
   if (!has!.ok) return []
   const rows = await sql<{ version: number; n: number }[]>`
-    select version, count(*)::int as n from migration_records where service = ${service} group by version order by version`
+    select version::int as version, count(*)::int as n from migration_records where service = ${service} group by version order by version`
   return rows.map((r) => [r.version, r.n])
 }
 
@@ -143,7 +143,7 @@ it('SIGKILL inside a long transactional migration: table absent, 002 not recorde
   const noticed = performance.now() - t0
   assert.not.ok(await exists(db.sql, 'crash_tx'), 'no half-applied migration: crash_tx does not exist')
   assert.equal(await records(db.sql, 'crash-svc'), [[1, 1]])
-  const [sv] = await db.sql<{ version: number }[]>`select version from schema_versions where service = 'crash-svc'`
+  const [sv] = await db.sql<{ version: number }[]>`select version::int as version from schema_versions where service = 'crash-svc'`
   assert.is(sv!.version, 1)
 
   await db.sql`update crash_gate set closed = false`

@@ -27,9 +27,9 @@ async function state(db: FreshDatabase, service: string, tables: string[]) {
   const sql = db.sql
   const [has] = await sql<{ ok: boolean }[]>`select to_regclass('migration_records') is not null and to_regclass('schema_versions') is not null as ok`
   const records = has!.ok
-    ? await sql<{ version: number }[]>`select version from migration_records where service = ${service} order by version, id`
+    ? await sql<{ version: number }[]>`select version::int as version from migration_records where service = ${service} order by version, id`
     : []
-  const [v] = has!.ok ? await sql<{ version: number }[]>`select version from schema_versions where service = ${service}` : []
+  const [v] = has!.ok ? await sql<{ version: number }[]>`select version::int as version from schema_versions where service = ${service}` : []
   const exists: Record<string, boolean> = {}
   for (const t of tables) {
     const [row] = await sql<{ ok: boolean }[]>`select to_regclass(${t}) is not null as ok`

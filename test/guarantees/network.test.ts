@@ -81,7 +81,8 @@ test('mid-migration, the answer is lost after the server got the file: exit 1 pa
   const p = await proxy()
   const dir = await migrationsDir({
     '001_first.up.sql': 'create table net_one (id int);\n',
-    '002_second.up.sql': '-- STALL-HERE\ncreate table net_two (id int);\n',
+    // The marker is in the statement itself: comments outside statements are not sent.
+    '002_second.up.sql': "create table net_two (id int, tag text default 'STALL-HERE');\n",
     '003_third.up.sql': 'create table net_three (id int);\n',
   })
   const fired = p.blackholeOn('STALL-HERE', 'after')
@@ -98,7 +99,7 @@ test('mid-migration, the file never reached the server: "was not applied", nothi
   const p = await proxy()
   const dir = await migrationsDir({
     '001_first.up.sql': 'create table net_b1 (id int);\n',
-    '002_second.up.sql': '-- STALL-BEFORE\ncreate table net_b2 (id int);\n',
+    '002_second.up.sql': "create table net_b2 (id int, tag text default 'STALL-BEFORE');\n",
   })
   const fired = p.blackholeOn('STALL-BEFORE', 'before')
   const r = await runTimed(['up', '--dir', dir, '--service', 'net-before', '--timeout', '1s', '--database-url', p.url(N.db!.url)], { timeoutMs: 60_000 })

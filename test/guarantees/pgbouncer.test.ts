@@ -79,7 +79,7 @@ async function assertOnce(db: FreshDatabase, service: string, prefix: string, up
   assert.equal(recs.map((r) => [r.version, r.n]), Array.from({ length: upTo }, (_, i) => [i + 1, 1]), 'one record per version')
   const effects = await db.sql.unsafe<{ version: number; n: number }[]>(`select version, n from ${prefix}_effects order by version`)
   assert.equal(effects.map((r) => [r.version, r.n]), Array.from({ length: upTo }, (_, i) => [i + 1, 1]), 'each side effect once')
-  const [v] = await db.sql<{ version: number }[]>`select version from schema_versions where service = ${service}`
+  const [v] = await db.sql<{ version: number }[]>`select version::int as version from schema_versions where service = ${service}`
   assert.is(v?.version, upTo)
   await assertNoLockLeft(db, service)
 }
@@ -276,7 +276,7 @@ function defineSuites(): void {
       const next = await runTimed(['up', '--dir', dir, '--service', 'kill-svc', '--database-url', url, '--lock-timeout', '20s'], { timeoutMs: 40_000 })
       assert.is(next.code, 0, show(next))
       assert.is(lines(next, /Successfully applied migration 001_kill_slow/).length, 1, show(next))
-      const recs = await db.sql<{ version: number }[]>`select version from migration_records where service = 'kill-svc'`
+      const recs = await db.sql<{ version: number }[]>`select version::int as version from migration_records where service = 'kill-svc'`
       assert.equal(recs.map((r) => r.version), [1])
       await assertNoLockLeft(db, 'kill-svc')
       console.log(`    measured: after SIGKILL through PgBouncer the next runner finished in ${Math.round(performance.now() - t0)} ms`)

@@ -29,8 +29,8 @@ async function snapshot(db: FreshDatabase): Promise<string> {
     select n.nspname || '.' || c.relname as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') order by 1`
   const [has] = await db.sql<{ ok: boolean }[]>`select to_regclass('public.migration_records') is not null as ok`
-  const recs = has!.ok ? await db.sql`select service, version, name, checksum from migration_records order by id` : []
-  const vers = has!.ok ? await db.sql`select service, version, description from schema_versions order by service` : []
+  const recs = has!.ok ? await db.sql`select service, version::int as version, name, checksum from migration_records order by id` : []
+  const vers = has!.ok ? await db.sql`select service, version::int as version, description from schema_versions order by service` : []
   return JSON.stringify({ rels: rels.map((r) => r.n), recs, vers })
 }
 

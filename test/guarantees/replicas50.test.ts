@@ -77,7 +77,7 @@ it('50 concurrent `up` processes on 30 migrations: all exit 0, every migration e
   assert.equal(perVersion.map((r) => [r.version, r.n]), Array.from({ length: M }, (_, i) => [i + 1, 1]))
   const effects = await sql<{ version: number; n: number }[]>`select version, n from r50_effects order by version`
   assert.equal(effects.map((r) => [r.version, r.n]), Array.from({ length: M }, (_, i) => [i + 1, 1]))
-  const [v] = await sql<{ version: number }[]>`select version from schema_versions where service = 'r50-svc'`
+  const [v] = await sql<{ version: number }[]>`select version::int as version from schema_versions where service = 'r50-svc'`
   assert.is(v!.version, M)
   const [left] = await sql<{ locks: number; conns: number }[]>`
     select (select count(*)::int from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())) as locks,

@@ -190,7 +190,7 @@ test('an ESM script imports createMigrator and the error classes and runs status
   assert.is(out.connect.migrate, true);
   assert.is(out.connect.exitCode, 1);
   assert.is(out.connect.leaks, false, out.connect.message);
-  const [row] = await db.sql<{ version: number }[]>`select version from schema_versions where service = 'pack-svc'`;
+  const [row] = await db.sql<{ version: number }[]>`select version::int as version from schema_versions where service = 'pack-svc'`;
   assert.is(row?.version, 2);
 });
 
