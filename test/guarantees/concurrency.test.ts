@@ -4,6 +4,7 @@
 //  - ten processes on a database without bookkeeping tables create them safely;
 //  - different services never wait for each other.
 import { suite } from 'uvu'
+import postgres from 'postgres'
 import * as assert from 'uvu/assert'
 import { lockKeys } from '../../src/db/keys.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
@@ -84,7 +85,7 @@ replicas('10 concurrent `up` processes on 30 migrations (fresh database): all ex
   // The database: one record per version, every table, every side effect once.
   const sql = R.db!.sql
   const perVersion = await sql<{ version: number; n: number }[]>`
-    select version, count(*)::int as n from migration_records where service = 'replica-svc' group by version order by version`
+    select version::int as version, count(*)::int as n from migration_records where service = 'replica-svc' group by version order by version`
   assert.equal(
     perVersion.map((r) => [r.version, r.n]),
     Array.from({ length: M }, (_, i) => [i + 1, 1]),
@@ -195,11 +196,16 @@ servicesSuite.after(async () => {
   await closeAdmin()
 })
 
-services('service A sleeps 3 s in a migration; B and C, started while A runs, finish before A without waiting', async () => {
+services('service A is held inside a migration; B and C, started while A runs, finish before A without waiting', async () => {
   const sql = P.db!.sql
   const url = P.db!.url
+  // A's migration waits behind a gate the test holds (not a sleep): B and C run
+  // while A is provably inside its migration, however slow the machine.
+  const GATE = 7_373_737
+  const gate = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: 'lm-test-gate' } })
+  await gate`select pg_advisory_lock(${GATE})`
   const aDir = await migrationsDir({
-    '001_slow.up.sql': 'create table svc_a_slow (id int primary key);\ninsert into svc_a_slow values (1);\nselect pg_sleep(3);\n',
+    '001_slow.up.sql': `create table svc_a_slow (id int primary key);\ninsert into svc_a_slow values (1);\nselect pg_advisory_xact_lock_shared(${GATE});\n`,
     '001_slow.down.sql': 'drop table svc_a_slow;\n',
   })
   const fast = (p: string) => {
@@ -214,7 +220,9 @@ services('service A sleeps 3 s in a migration; B and C, started while A runs, fi
   const cDir = await migrationsDir(fast('svc_c'))
 
   const a = runTimed(['up', '--dir', aDir, '--service', 'svc-a', '--database-url', url], { timeoutMs: 40_000 })
-  // Start B and C only once A holds its lock and is inside pg_sleep(3).
+  let aEnded = false
+  void a.then(() => (aEnded = true))
+  // Start B and C only once A holds its lock and waits at the gate inside its migration.
   const [k1, k2] = lockKeys.session('svc-a')
   const seenAt = await waitFor(
     "A's migration running",
@@ -223,7 +231,7 @@ services('service A sleeps 3 s in a migration; B and C, started while A runs, fi
         select exists (select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database()) and granted
                         and classid = ${k1}::int8::oid and objid = ${k2}::int8::oid and objsubid = 2) as locked,
                exists (select 1 from pg_stat_activity where datname = current_database() and state = 'active'
-                        and query like '%pg_sleep(3)%' and pid <> pg_backend_pid()) as sleeping`
+                        and query like ${`%pg_advisory_xact_lock_shared(${GATE})%`} and pid <> pg_backend_pid()) as sleeping`
       return row!.locked && row!.sleeping ? performance.now() : false
     },
     20_000,
@@ -232,7 +240,11 @@ services('service A sleeps 3 s in a migration; B and C, started while A runs, fi
     runTimed(['up', '--dir', bDir, '--service', 'svc-b', '--database-url', url], { timeoutMs: 40_000 }),
     runTimed(['up', '--dir', cDir, '--service', 'svc-c', '--database-url', url], { timeoutMs: 40_000 }),
   ])
+  const aStillRunning = !aEnded
+  await gate`select pg_advisory_unlock(${GATE})`
+  await gate.end({ timeout: 5 })
   const ra: TimedResult = await a
+  assert.ok(aStillRunning, 'A was still inside its migration when B and C had finished')
 
   for (const r of [ra, b, c]) assert.is(r.code, 0, show(r))
   for (const r of [b, c]) {

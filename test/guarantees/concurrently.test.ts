@@ -167,7 +167,7 @@ it('the holder finishes its CREATE INDEX CONCURRENTLY while 9 runners wait; all 
     select i.indisvalid as valid, i.indisready as ready from pg_index i where i.indexrelid = to_regclass('cic_items_slow_idx')`
   assert.equal({ ...idx }, { valid: true, ready: true }, 'the index is valid')
   const recs = await sql<{ version: number; n: number }[]>`
-    select version, count(*)::int as n from migration_records where service = 'cic-svc' group by version order by version`
+    select version::int as version, count(*)::int as n from migration_records where service = 'cic-svc' group by version order by version`
   assert.equal(recs.map((r) => [r.version, r.n]), [[1, 1], [2, 1]])
   const [rows] = await sql<{ n: number; live: number }[]>`select count(*)::int as n, count(*) filter (where note = 'live')::int as live from cic_items`
   assert.is(rows!.live, writes.length, 'every live write landed')

@@ -75,7 +75,7 @@ async function replicas(url: string, dir: string, service: string, n = 10): Prom
 /** Exactly once, checked on the server directly: one record and one side effect per version, no lock left. */
 async function assertOnce(db: FreshDatabase, service: string, prefix: string, upTo: number): Promise<void> {
   const recs = await db.sql<{ version: number; n: number }[]>`
-    select version, count(*)::int as n from migration_records where service = ${service} group by version order by version`
+    select version::int as version, count(*)::int as n from migration_records where service = ${service} group by version order by version`
   assert.equal(recs.map((r) => [r.version, r.n]), Array.from({ length: upTo }, (_, i) => [i + 1, 1]), 'one record per version')
   const effects = await db.sql.unsafe<{ version: number; n: number }[]>(`select version, n from ${prefix}_effects order by version`)
   assert.equal(effects.map((r) => [r.version, r.n]), Array.from({ length: upTo }, (_, i) => [i + 1, 1]), 'each side effect once')
@@ -229,14 +229,14 @@ function defineSuites(): void {
         refused++
       }
       const once = await db.sql<{ version: number; n: number }[]>`
-        select version, count(*)::int as n from migration_records where service = 'rr-svc' group by version order by version`
+        select version::int as version, count(*)::int as n from migration_records where service = 'rr-svc' group by version order by version`
       for (const c of once) assert.is(c.n, 1, `version ${c.version} recorded once`)
       for (const e of await db.sql<{ k: string; n: number }[]>`select k, n from rr_effects`) assert.is(e.n, 1, `${e.k} ran once`)
 
       const direct = await runTimed(['up', '--dir', dir, '--service', 'rr-svc', '--database-url', db.url])
       assert.is(direct.code, 0, show(direct))
       const after = await db.sql<{ version: number; n: number }[]>`
-        select version, count(*)::int as n from migration_records where service = 'rr-svc' group by version order by version`
+        select version::int as version, count(*)::int as n from migration_records where service = 'rr-svc' group by version order by version`
       assert.equal(after.map((r) => [r.version, r.n]), [[1, 1], [2, 1], [3, 1]])
       assert.equal((await db.sql<{ k: string; n: number }[]>`select k, n from rr_effects order by k`).map((e) => [e.k, e.n]), [['001', 1], ['002', 1], ['003', 1]])
       const [idx] = await db.sql<{ valid: boolean }[]>`select indisvalid as valid from pg_index where indexrelid = to_regclass('rr_items_n_idx')`

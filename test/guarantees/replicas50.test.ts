@@ -73,7 +73,7 @@ it('50 concurrent `up` processes on 30 migrations: all exit 0, every migration e
 
   const sql = S.db!.sql
   const perVersion = await sql<{ version: number; n: number }[]>`
-    select version, count(*)::int as n from migration_records where service = 'r50-svc' group by version order by version`
+    select version::int as version, count(*)::int as n from migration_records where service = 'r50-svc' group by version order by version`
   assert.equal(perVersion.map((r) => [r.version, r.n]), Array.from({ length: M }, (_, i) => [i + 1, 1]))
   const effects = await sql<{ version: number; n: number }[]>`select version, n from r50_effects order by version`
   assert.equal(effects.map((r) => [r.version, r.n]), Array.from({ length: M }, (_, i) => [i + 1, 1]))
