@@ -175,8 +175,8 @@ function oneFile(code: string, assets: string): string {
       `    if (!text.startsWith(${JSON.stringify(body.slice(0, 40))}) || !text.endsWith(${JSON.stringify(body.slice(-40))})) {`,
       '      throw new Error(`${file}: this copy of link-migrate is damaged (its code is not where its first lines say); reinstall it`);',
       '    }',
-      `    require("node:vm").compileFunction(text.replace(/^\\/\\//gm, ""), ["require", "__filename", "__dirname"], { filename: file, lineOffset: ${pad(headLines)} })` +
-        '(require, file, require("node:path").dirname(file));',
+      `    require("node:vm").compileFunction(text.replace(/^\\/\\//gm, ""), ["require", "__filename", "__dirname", "__lmAssetsAt"], { filename: file, lineOffset: ${pad(headLines)} })` +
+        '(require, file, require("node:path").dirname(file), start + length);',
       '  }).catch((e) => {',
       '    process.stderr.write(`link-migrate: ${e && e.message}\\n`);',
       '    process.exitCode = 1;',
@@ -224,9 +224,49 @@ const fromAssets = {
         // Built from two parts: this code sits in the same file, and must not be found as the mark.
         const MARK = Buffer.from([${JSON.stringify(ASSETS_MARK.slice(0, 4))}, ${JSON.stringify(ASSETS_MARK.slice(4))}].join(''))
         let assets
-        /* Reads this file once (the binary: bun's embedded copy) and keeps the index. */
+        /*
+         * The one-file CLI's head says where the assets start (__lmAssetsAt):
+         * then only the index and the files asked for are read. Elsewhere (the
+         * binary: bun's embedded copy of this file) the file is read whole.
+         */
         export function inlinedAssets() {
           if (assets !== undefined) return assets
+          const assetsAt = typeof __lmAssetsAt === 'number' ? __lmAssetsAt : -1
+          if (assetsAt >= 0) {
+            const fs = require('node:fs')
+            const fd = fs.openSync(fileURLToPath(import.meta.url), 'r')
+            try {
+              const head = Buffer.alloc(16384)
+              const got = fs.readSync(fd, head, 0, head.length, assetsAt)
+              const space = head.subarray(0, got).indexOf(0x20, MARK.length)
+              if (head.subarray(0, MARK.length).equals(MARK) && space > 0) {
+                const index = JSON.parse(head.toString('latin1', MARK.length, space))
+                const base = assetsAt + space + 1
+                const file = fileURLToPath(import.meta.url)
+                return (assets = {
+                  version: index.version,
+                  extensions: index.extensions,
+                  file(name) {
+                    const place = index.files[name]
+                    if (!place) return undefined
+                    const bytes = Buffer.alloc(place[1])
+                    const fd = fs.openSync(file, 'r')
+                    try {
+                      fs.readSync(fd, bytes, 0, place[1], base + place[0])
+                    } finally {
+                      fs.closeSync(fd)
+                    }
+                    return require('node:zlib').brotliDecompressSync(Buffer.from(bytes.toString('latin1'), 'base64'))
+                  },
+                })
+              }
+              if (got < MARK.length || !head.subarray(0, MARK.length).equals(MARK)) return (assets = null)
+            } catch {
+              /* a damaged index: read the file whole below */
+            } finally {
+              fs.closeSync(fd)
+            }
+          }
           const bytes = readFileSync(fileURLToPath(import.meta.url))
           const at = bytes.lastIndexOf(MARK)
           const space = at < 0 ? -1 : bytes.indexOf(0x20, at + MARK.length)
