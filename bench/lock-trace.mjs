@@ -8,6 +8,7 @@
 //   node bench/lock-trace.mjs                    embedded engine
 //   BENCH_DATABASE_URL=postgres://... node ...   also a scratch database on that server
 //   BENCH_BUNDLE=/path/link-migrate.cjs          the build to measure (default dist/)
+//   BENCH_ENGINES=server                         only these engines
 //   BENCH_BASE_BUNDLE=/path/link-migrate.cjs     also `check` of another build
 //                                                (without --locks: not slower than before?)
 //
@@ -27,7 +28,10 @@ const variants = [
   { name: 'check --locks', bundle: BUNDLE, args: ['--locks'] },
   ...(base ? [{ name: 'check (base build)', bundle: base, args: [] }] : []),
 ]
-const engines = [{ name: 'embedded', args: ['--engine', 'embedded'] }, ...(url ? [{ name: 'server', args: ['--database-url', url] }] : [])]
+const only = process.env.BENCH_ENGINES?.split(',') // e.g. `server`: only those
+const engines = [{ name: 'embedded', args: ['--engine', 'embedded'] }, ...(url ? [{ name: 'server', args: ['--database-url', url] }] : [])].filter(
+  (e) => !only || only.includes(e.name),
+)
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)

@@ -44,6 +44,7 @@ export default async function checkCommand(ctx: Context): Promise<number> {
   const failOnFlag = ctx.str('fail-on')
   if (failOnFlag !== undefined && !locks) throw new ConfigError('--fail-on needs --locks (the conditions are on the lock trace)', 'USAGE')
   if (locks && drift) throw new ConfigError('--locks traces the rehearsal: it cannot be combined with --drift', 'USAGE')
+  if (locks && pgVersions.length > 1) throw new ConfigError('--locks traces one engine: give one --pg-version (or run it once per major)', 'USAGE')
   let failOn
   if (failOnFlag !== undefined) {
     const { parseConditions } = await import('../../check/trace-review.js')
