@@ -13,7 +13,7 @@ export { migrateFleet, type FleetOptions } from './fleet/run.js'
 export { parseTargets, readTargets } from './fleet/targets.js'
 export type { FleetCommand, FleetError, FleetEvent, FleetOutcome, FleetResult, FleetRow, FleetTarget } from './fleet/types.js'
 export { lint, RULES, type LintTarget } from './lint/index.js'
-export type { LintFinding, LintOptions, LintResult, LintRule, Severity } from './lint/index.js'
+export type { LintConfig, LintFinding, LintOptions, LintResult, LintRule, Severity } from './lint/index.js'
 export { check, checkDrift, type CheckOptions, type DriftOptions } from './check/index.js'
 export { checkVersions, type VersionsOptions, type VersionsResult, type VersionDifference } from './check/versions.js'
 export type {
