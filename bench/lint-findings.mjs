@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { lint } from '../src/lint/index.ts'
+import { lint } from '../src/index.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const SETS = path.join(ROOT, 'fixtures', 'lint', 'sets')

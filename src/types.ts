@@ -37,6 +37,18 @@ export interface Warning {
 }
 
 /** The result of reading a migrations directory. */
+/** The transaction-control statements, by their leading keywords. */
+export type TransactionKeyword =
+  | 'BEGIN'
+  | 'START TRANSACTION'
+  | 'COMMIT'
+  | 'END'
+  | 'ROLLBACK'
+  | 'ABORT'
+  | 'COMMIT PREPARED'
+  | 'ROLLBACK PREPARED'
+  | 'PREPARE TRANSACTION'
+
 /** A problem with one migration file, at a line and column when known. */
 export interface FileProblem {
   file: string
@@ -130,7 +142,7 @@ export interface StepStatement {
   /** The index a `CREATE INDEX CONCURRENTLY` makes (to drop an INVALID leftover first). */
   createsIndex?: string
   /** In a file that runs its own transactions: the statement's BEGIN, COMMIT, ROLLBACK, ... */
-  control?: import('./sql/classify.js').TransactionKeyword
+  control?: TransactionKeyword
 }
 
 export interface MigrationResult {
@@ -193,8 +205,18 @@ export type MigrateEvent =
   | { type: 'connect-wait'; target: string; reason: string; elapsedMs: number }
   | { type: 'done'; service: string; direction: 'up' | 'down'; applied: number; currentVersion: number }
 
-export type { Blocker } from './db/blockers.js'
-import type { Blocker } from './db/blockers.js'
+/** One session the migration waits for. */
+export interface Blocker {
+  pid: number
+  applicationName: string
+  clientAddr: string | null
+  /** `active`, `idle in transaction`, ... */
+  state: string | null
+  /** How long its transaction has been open (ms), or null outside a transaction. */
+  transactionAgeMs: number | null
+  /** The first 80 characters of its current or last query, on one line, passwords masked. */
+  query: string
+}
 
 export interface LockHolder {
   pid: number

@@ -6,6 +6,7 @@ import { cac, type CAC } from 'cac'
 import { ConfigError, EXIT, isMigrateError } from '../errors.js'
 import { normalizeArgv, unknownFlag, unmark } from './argv.js'
 import { createContext, type Flags } from './context.js'
+import type { Io } from './io.js'
 import { HELP_SECTIONS, COMMAND_HELP } from './help.js'
 import { acceptedNames, COMMAND_NAMES, commandsWith, type CommandName, optionsOf } from './options.js'
 import { nearest, PEER_VERBS } from './suggest.js'
@@ -48,14 +49,6 @@ function buildCli(name: string): CAC {
   // main() prints the version itself, in one format, whatever else is on the line (`up --version`).
   cli.showVersionOnExit = false
   return cli
-}
-
-export interface Io {
-  argv: string[]
-  env: Record<string, string | undefined>
-  cwd: string
-  stdout: NodeJS.WritableStream & { isTTY?: boolean }
-  stderr: NodeJS.WritableStream
 }
 
 /** Runs the CLI and returns the exit code; never calls process.exit itself. */

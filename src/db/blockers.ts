@@ -5,19 +5,9 @@
  * it holds beyond that is shown) and a password literal in it is masked.
  */
 import type { ReservedSql, Sql } from 'postgres'
+import type { Blocker } from '../types.js'
 
-/** One session the migration waits for. */
-export interface Blocker {
-  pid: number
-  applicationName: string
-  clientAddr: string | null
-  /** `active`, `idle in transaction`, ... */
-  state: string | null
-  /** How long its transaction has been open (ms), or null outside a transaction. */
-  transactionAgeMs: number | null
-  /** The first 80 characters of its current or last query, on one line, passwords masked. */
-  query: string
-}
+export type { Blocker }
 
 /** The backends `pid` waits for (empty when it waits for nothing). */
 export async function blockingPids(side: Sql | ReservedSql, pid: number): Promise<number[]> {

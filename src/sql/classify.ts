@@ -54,18 +54,9 @@
 import { splitSource, type Statement } from './split.js'
 import { Scanner, makeToken, type Token } from './lexer.js'
 import { Locator } from './position.js'
+import type { TransactionKeyword } from '../types.js'
 
-/** The transaction-control statements, by their leading keywords. */
-export type TransactionKeyword =
-  | 'BEGIN'
-  | 'START TRANSACTION'
-  | 'COMMIT'
-  | 'END'
-  | 'ROLLBACK'
-  | 'ABORT'
-  | 'COMMIT PREPARED'
-  | 'ROLLBACK PREPARED'
-  | 'PREPARE TRANSACTION'
+export type { TransactionKeyword }
 
 /** A directive that is misplaced, unknown or malformed. */
 export interface DirectiveProblem {
