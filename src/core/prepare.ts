@@ -225,6 +225,9 @@ export function prepareAll<T>(items: T[], prepare: (item: T) => PlanStep): PlanS
   throw new FileError(problems, hint)
 }
 
+/** Statements longer than this (UTF-16 units) are not parsed before the run. */
+const PARSE_LIMIT = 8 * 1024 * 1024
+
 /**
  * Parses every step with PostgreSQL's own grammar (libpg-query, loaded on
  * first use) before anything runs, so a syntax error in the 8th file of a
@@ -238,14 +241,22 @@ export async function checkSyntax(steps: PlanStep[]): Promise<void> {
   const parse = await loadParser()
   const problems: FileProblem[] = []
   for (const step of steps) {
-    // The wrapper is blanked with spaces in step.sql, so offsets are the file's.
-    const result = parse(step.sql)
-    if (!isFailure(result)) continue
-    const at =
-      result.position === undefined
-        ? undefined
-        : lineCol(step.sql, Math.min(offsetFromServerPosition(step.sql, result.position + 1), step.sql.length))
-    problems.push({ file: step.file, line: at?.line, column: at?.column, message: result.message })
+    // Statement by statement: libpg-query's memory grows with what it is
+    // given (a 200 MB file ran it out of memory: issue 13), and a statement
+    // too large for it is left to the server to judge.
+    const pieces = step.statements?.length ? step.statements : [{ text: step.sql, start: 0 }]
+    for (const piece of pieces) {
+      if (piece.text.length > PARSE_LIMIT) continue
+      const result = parse(piece.text)
+      if (!isFailure(result)) continue
+      // The wrapper is blanked with spaces in step.sql, so offsets are the file's.
+      const at =
+        result.position === undefined
+          ? undefined
+          : lineCol(step.sql, Math.min(offsetFromServerPosition(step.sql, result.position + 1, piece.start), step.sql.length))
+      problems.push({ file: step.file, line: at?.line, column: at?.column, message: result.message })
+      break
+    }
   }
   if (problems.length === 0) return
   // One syntax error is shown as the server would show it: its line, a caret, the code.
