@@ -148,7 +148,9 @@ export class Output {
 function where(e: unknown): Record<string, unknown> {
   const f = e as { file?: string; line?: number; column?: number; sqlState?: string; statement?: number; completed?: unknown[] }
   const out: Record<string, unknown> = {}
-  for (const k of ['file', 'line', 'column', 'sqlState', 'statement'] as const) if (f?.[k] !== undefined) out[k] = f[k]
+  // line/column only with a file: Bun sets them on every Error (its own source position).
+  const keys = f?.file === undefined ? (['sqlState', 'statement'] as const) : (['file', 'line', 'column', 'sqlState', 'statement'] as const)
+  for (const k of keys) if (f?.[k] !== undefined) out[k] = f[k]
   if (Array.isArray(f?.completed)) out.completed = f.completed
   return out
 }

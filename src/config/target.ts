@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
 import { ConfigError } from '../errors.js'
 
@@ -41,7 +41,7 @@ export interface Target {
  * read or write the bookkeeping, so migrations are never recorded under it.
  */
 const GENERIC = new Set([
-  'app', 'apps', 'src', 'srv', 'migrations', 'migration', 'migrate', 'db', 'database', 'sql', 'schema', 'code',
+  'app', 'apps', 'src', 'srv', 'migrations', 'migration', 'migrate', 'code',
   'service', 'services', 'server', 'backend', 'api', 'main', 'root', 'home', 'tmp', 'temp', 'work', 'workspace',
   'data', 'project', 'repo', 'build', 'dist', 'opt', 'usr', 'var', 'lib', 'bin', 'deploy', 'docker', 'workdir',
 ])
@@ -94,10 +94,13 @@ export function resolveTarget(input: {
     }
   }
 
-  const explicit = input.dir !== undefined || Boolean(env.MIGRATE_DIR)
-  if (!dir || !(isDir(dir) || (input.allowMissingDir && explicit && !exists(dir)))) {
+  // generate creates the directory it would use: ./migrations when nothing else is named.
+  if (!dir && input.allowMissingDir) dir = resolve(cwd, 'migrations')
+  if (!dir || !(isDir(dir) || (input.allowMissingDir && !exists(dir)))) {
     const why = dir && exists(dir) && !isDir(dir) ? `${dir} is not a directory` : 'migrations directory not found'
-    throw new ConfigError(`${why}; tried: ${tried.join(', ')}`, 'DIR_NOT_FOUND')
+    const seen = candidates(cwd)
+    const found = seen.length ? `; found here: ${seen.map((c) => `${c}/migrations (--service ${c})`).join(', ')}` : ''
+    throw new ConfigError(`${why}; tried: ${tried.join(', ')}${found}`, 'DIR_NOT_FOUND')
   }
   const serviceFrom = input.service !== undefined ? '--service' : service !== undefined ? 'MIGRATE_SERVICE' : 'directory'
   return { dir, service: service ?? serviceFromDir(dir), serviceFrom }
@@ -108,6 +111,19 @@ export function serviceFromDir(dir: string): string {
   const base = basename(dir)
   const name = base === 'migrations' ? basename(dirname(dir)) : base
   return checkService(name, `service name derived from directory ${dir}`)
+}
+
+/** Subdirectories of `cwd` that hold a `migrations` directory: what `--service NAME` would pick from here. */
+function candidates(cwd: string): string[] {
+  try {
+    return readdirSync(cwd, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'node_modules' && isDir(resolve(cwd, d.name, 'migrations')))
+      .map((d) => d.name)
+      .sort()
+      .slice(0, 20)
+  } catch {
+    return []
+  }
 }
 
 function isDir(path: string): boolean {

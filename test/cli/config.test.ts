@@ -225,8 +225,8 @@ test('a down file without an up file: exit 1 naming it', async () => {
   await invalidFiles({ '001_a.up.sql': 'create table a (id int);\n', '002_b.down.sql': 'drop table b;\n' }, ['002_b.down.sql']);
 });
 
-test('a version larger than a PostgreSQL integer: exit 1 naming it', async () => {
-  await invalidFiles({ '001_a.up.sql': 'create table a (id int);\n', '2147483648_big.up.sql': 'select 1;\n' }, ['2147483648_big.up.sql']);
+test('a version larger than 64 bits: exit 1 naming it (BIGINT tables take 2147483648 since issue 12)', async () => {
+  await invalidFiles({ '001_a.up.sql': 'create table a (id int);\n', '99999999999999999999_big.up.sql': 'select 1;\n' }, ['99999999999999999999_big.up.sql']);
 });
 
 test('a NUL byte or invalid UTF-8 in a file: exit 1 naming it', async () => {

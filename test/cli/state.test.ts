@@ -332,6 +332,28 @@ test('generate in a new directory starts at 001; generate needs no database', as
   assertLines(r.stdout, [path.join(dir, '001_init_schema.up.sql'), path.join(dir, '001_init_schema.down.sql')]);
 });
 
+test('generate creates the migrations directory it would use: ./migrations, or ./SERVICE/migrations with --service', async () => {
+  const root = await tmpDir();
+  const r = await run(['generate', 'init'], { cwd: root });
+  assertExit(r, 0);
+  assertLines(r.stdout, [path.join(root, 'migrations', '001_init.up.sql'), path.join(root, 'migrations', '001_init.down.sql')]);
+  const other = await tmpDir();
+  const s = await run(['generate', 'init', '--service', 'chat-svc'], { cwd: other });
+  assertExit(s, 0);
+  assertLines(s.stdout, [path.join(other, 'chat-svc', 'migrations', '001_init.up.sql'), path.join(other, 'chat-svc', 'migrations', '001_init.down.sql')]);
+});
+
+test('directory not found: lists the */migrations folders seen from here and the --service that picks each', async () => {
+  const db = await dbs.fresh();
+  const { root } = await serviceDir('chat-svc', SMALL);
+  const r = await run(['status'], { cwd: root, env: { DATABASE_URL: db.url } });
+  assertExit(r, 2);
+  assertLines(r.stderr, [
+    `Error: migrations directory not found; tried: ${path.join(root, 'migrations')}; found here: chat-svc/migrations (--service chat-svc)`,
+  ]);
+  assert.not.ok(await trackingExists(db.sql));
+});
+
 test('generate with no description: exit 2, no file created', async () => {
   const { dir } = await serviceDir('svc', { '001_a.up.sql': 'select 1;\n' });
   const r = await run(['generate', '--dir', dir]);

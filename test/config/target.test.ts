@@ -32,8 +32,10 @@ function throwsConfig(fn: () => unknown, code: string, message: string): void {
   assert.equal({ name: e.name, code: e.code, exitCode: e.exitCode, message: e.message }, { name: 'ConfigError', code, exitCode: 2, message })
 }
 
-function target(input: Partial<Input> & { cwd: string }): Target {
-  return resolveTarget({ env: {}, ...input })
+/** dir and service (where the name came from is asserted in its own test). */
+function target(input: Partial<Input> & { cwd: string }): Omit<Target, 'serviceFrom'> {
+  const { serviceFrom: _from, ...rest } = resolveTarget({ env: {}, ...input })
+  return rest
 }
 
 // --------------------------------------------------------------- directory
@@ -129,20 +131,33 @@ missing('a file named migrations is passed over for ./SERVICE/migrations', async
   const cwd = await workspace(['svc/migrations'])
   await writeFile(join(cwd, 'migrations'), 'x')
   assert.equal(target({ cwd, service: 'svc' }), { dir: join(cwd, 'svc', 'migrations'), service: 'svc' })
-  throwsConfig(() => target({ cwd }), 'DIR_NOT_FOUND', `migrations directory not found; tried: ${join(cwd, 'migrations')}`)
+  throwsConfig(() => target({ cwd }), 'DIR_NOT_FOUND', `migrations directory not found; tried: ${join(cwd, 'migrations')}; found here: svc/migrations (--service svc)`)
 })
 
-missing('allowMissingDir (generate): an explicit directory may be created later', async () => {
+missing('not found: the */migrations folders seen from here, with the --service that picks each', async () => {
+  const cwd = await workspace(['chat-svc/migrations', 'discovery-svc/migrations', 'docs'])
+  throwsConfig(
+    () => target({ cwd }),
+    'DIR_NOT_FOUND',
+    `migrations directory not found; tried: ${join(cwd, 'migrations')}; found here: chat-svc/migrations (--service chat-svc), discovery-svc/migrations (--service discovery-svc)`,
+  )
+})
+
+missing('where the service name came from', async () => {
+  const cwd = await workspace(['svc/migrations'])
+  assert.is(resolveTarget({ cwd, env: {}, dir: 'svc/migrations' }).serviceFrom, 'directory')
+  assert.is(resolveTarget({ cwd, env: {}, service: 'svc' }).serviceFrom, '--service')
+  assert.is(resolveTarget({ cwd, env: { MIGRATE_SERVICE: 'svc' } }).serviceFrom, 'MIGRATE_SERVICE')
+})
+
+missing('allowMissingDir (generate): the directory it would use may be created', async () => {
   const cwd = await workspace()
   await writeFile(join(cwd, 'file'), 'x')
   assert.equal(target({ cwd, dir: 'new-svc/migrations', allowMissingDir: true }), { dir: join(cwd, 'new-svc/migrations'), service: 'new-svc' })
   assert.equal(target({ cwd, env: { MIGRATE_DIR: 'db' }, allowMissingDir: true }), { dir: join(cwd, 'db'), service: 'db' })
-  // Not for the implicit places, and never over a file.
-  throwsConfig(
-    () => target({ cwd, service: 'svc', allowMissingDir: true }),
-    'DIR_NOT_FOUND',
-    `migrations directory not found; tried: ${join(cwd, 'migrations')}, ${join(cwd, 'svc', 'migrations')}`,
-  )
+  // The implicit places too: ./SERVICE/migrations with a service, else ./migrations; never over a file.
+  assert.equal(target({ cwd, service: 'svc', allowMissingDir: true }), { dir: join(cwd, 'svc', 'migrations'), service: 'svc' })
+  assert.equal(target({ cwd, allowMissingDir: true }), { dir: join(cwd, 'migrations'), service: 'repo' })
   throwsConfig(
     () => target({ cwd, dir: 'file', allowMissingDir: true }),
     'DIR_NOT_FOUND',
