@@ -115,9 +115,17 @@ export function connectionLost(e: unknown): boolean {
  */
 export function statementError(
   e: unknown,
-  ctx: { file: string; content: string; stmt: { start: number; line: number; column: number }; index?: number; details: string[] },
+  ctx: {
+    file: string
+    content: string
+    stmt: { start: number; line: number; column: number }
+    index?: number
+    /** Characters sent before the statement in its message (the transaction's head). */
+    prefixChars?: number
+    details: string[]
+  },
 ): QueryError {
-  const err = toQueryError(e, { file: ctx.file, content: ctx.content, prefixChars: 0, from: ctx.stmt.start })
+  const err = toQueryError(e, { file: ctx.file, content: ctx.content, prefixChars: ctx.prefixChars ?? 0, from: ctx.stmt.start })
   const message = err.line ? err.message : `${ctx.file}:${ctx.stmt.line}:${ctx.stmt.column}: ${(e as Error)?.message ?? String(e)}`
   return new QueryError(message, {
     code: 'MIGRATION_FAILED',

@@ -77,8 +77,15 @@ export async function runTransactional(conn: ReservedSql, run: TransactionalRun)
   const lock = run.lockTimeoutMs === undefined ? '' : `set local lock_timeout = ${Math.round(run.lockTimeoutMs)};\n`
   const head = 'begin;\n' + lock + run.prefix
   const tail = (maySetSession(run.body) ? OWN_IDENTITY : '') + run.suffix + 'commit;\n' + (maySetSession(run.body) ? RESET_SESSION : '')
-  // The newline ends a trailing `--` comment; the `;` ends a last statement without one.
-  const texts = run.statements ? [head, ...run.statements.map((s) => s.text), tail] : [head + run.body + '\n;\n' + tail]
+  // One message per statement, the head riding with the first and the
+  // bookkeeping with the last: a one-statement file is one message, as cheap
+  // as sending the file whole. The newline ends a trailing `--` comment; the
+  // `;` ends a last statement without one.
+  const texts = !run.statements
+    ? [head + run.body + '\n;\n' + tail]
+    : run.statements.length === 0
+      ? [head + tail]
+      : run.statements.map((s, i) => (i === 0 ? head : '') + s.text + (i === run.statements!.length - 1 ? '\n;\n' + tail : ''))
   // Every message goes out at once (postgres.js pipelines a reserved
   // connection's queries); after the first error the server answers the rest
   // with "transaction is aborted", so the first failure is the one that counts.
@@ -133,11 +140,14 @@ export async function runTransactional(conn: ReservedSql, run: TransactionalRun)
       )
     }
     if (!run.statements) throw toQueryError(e, { file: run.file, content: run.body, prefixChars: codePoints(head) })
-    const index = failed - 1
+    const index = failed
     const stmt = run.statements[index]
-    if (stmt) throw statementError(e, { file: run.file, content: run.body, stmt, index, details: [] })
-    // The guard or the bookkeeping (or a deferred constraint checked at COMMIT).
-    const where = failed === 0 ? 'before the migration' : 'at COMMIT (bookkeeping and deferred constraints)'
+    // An error of the head or the bookkeeping that shares the message is put
+    // at that statement too (the guard's own codes are handled above).
+    const prefixChars = index === 0 ? codePoints(head) : 0
+    if (stmt) throw statementError(e, { file: run.file, content: run.body, stmt, index, prefixChars, details: [] })
+    // A file without statements: the guard or the bookkeeping.
+    const where = 'in the bookkeeping'
     const err = toQueryError(e, { file: run.file, content: run.body, prefixChars: Number.MAX_SAFE_INTEGER })
     throw new QueryError(`${run.file}: ${where}: ${(e as Error)?.message ?? String(e)}`, {
       code: 'MIGRATION_FAILED',

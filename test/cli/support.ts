@@ -147,14 +147,14 @@ export async function trackingExists(sql: Sql): Promise<boolean> {
 /** migration_records of a service as `version name`, in version order. */
 export async function records(sql: Sql, service: string): Promise<string[]> {
   const rows = await sql<{ version: number; name: string }[]>`
-    select version, name from migration_records where service = ${service} order by version, id`;
+    select version::int as version, name from migration_records where service = ${service} order by version, id`;
   return rows.map((r) => `${r.version} ${r.name}`);
 }
 
 /** schema_versions row of a service as `version description`, or null. */
 export async function schemaVersion(sql: Sql, service: string): Promise<string | null> {
   const rows = await sql<{ version: number; description: string | null }[]>`
-    select version, description from schema_versions where service = ${service}`;
+    select version::int as version, description from schema_versions where service = ${service}`;
   return rows[0] ? `${rows[0].version} ${rows[0].description}` : null;
 }
 
