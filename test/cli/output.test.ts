@@ -283,7 +283,7 @@ test('a command\'s --help lists only the options it accepts', async () => {
   assert.equal(await listed('repair'), [...common, ...db, '--dry-run', '--lock-timeout'].sort());
   assert.equal(
     await listed('down'),
-    [...common, ...db, ...fleet, '--all', '--ddl-lock-timeout', '--dry-run', '--format', '--lock-timeout', '--retries', '--steps', '--timeout', '--to', '--yes'].sort(),
+    [...common, ...db, ...fleet, '--all', '--allow-transaction-control', '--ddl-lock-timeout', '--dry-run', '--format', '--lock-timeout', '--retries', '--steps', '--timeout', '--to', '--yes'].sort(),
   );
 });
 
