@@ -163,7 +163,9 @@ it('Ctrl-C: no new target starts, the running migrations are cancelled and rolle
       await waitFor('both running targets inside 002', async () => (await waiting(first)) && (await waiting(second)), 120_000, 50)
       child.kill('SIGINT')
       // The lock stays held: only the cancel can end 002.
-      code = await Promise.race([closed, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))])
+      let timer: NodeJS.Timeout | undefined
+      code = await Promise.race([closed, new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 60_000)))])
+      clearTimeout(timer) // a pending 60 s timer would keep this test file alive after its tests
       if (code === 'hung') child.kill('SIGKILL')
     } finally {
       for (const h of holders) await h`select pg_advisory_unlock(4300)`
