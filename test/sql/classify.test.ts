@@ -153,6 +153,7 @@ file('a plain file is transactional with nothing to report', () => {
       body: ['CREATE TABLE t (a int)', 'INSERT INTO t VALUES (1)'],
       bodyText: text,
       transactionControl: [],
+      clientCopy: [],
     },
   )
 })
