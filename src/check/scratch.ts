@@ -193,18 +193,27 @@ async function dropStale(admin: Sql, now: Date): Promise<string[]> {
     select d.datname as name, shobj_description(d.oid, 'pg_database') as comment
       from pg_database d
      where d.datname like ${SCRATCH_PREFIX.replace(/_/g, '\\_') + '%'}
-       and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)
+       -- Only a client counts as using it: an autovacuum worker may visit any database.
+       and not exists (select 1 from pg_stat_activity a where a.datname = d.datname and a.backend_type = 'client backend')
        and (pg_has_role(d.datdba, 'USAGE') or (select rolsuper from pg_roles where rolname = current_user))
   `) as unknown as { name: string; comment: string | null }[]
   const dropped: string[] = []
   for (const { name, comment } of rows) {
     const made = comment?.startsWith(COMMENT_PREFIX) ? Date.parse(comment.slice(COMMENT_PREFIX.length)) : NaN
     if (!(now.getTime() - made > STALE_AFTER_MS)) continue
-    try {
-      await admin.unsafe(`drop database if exists ${ident(name)}`)
-      dropped.push(name)
-    } catch {
-      // In use by now, or not ours to drop: leave it.
+    // An autovacuum worker in it makes DROP fail for a moment (55006): try a few times, bounded.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await admin.unsafe(`drop database if exists ${ident(name)}`)
+        dropped.push(name)
+        break
+      } catch (e) {
+        // In use by a client by now, or not ours to drop: leave it.
+        if ((e as { code?: string }).code !== '55006' || attempt === 4) break
+        const [row] = await admin`select exists (select 1 from pg_stat_activity where datname = ${name} and backend_type = 'client backend') as used`
+        if (row?.used) break
+        await new Promise((r) => setTimeout(r, 200))
+      }
     }
   }
   return dropped
