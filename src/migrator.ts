@@ -819,5 +819,7 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms}ms`)), ms)
   })
+  // The raced promise may still reject later (its connection ended by close()): never unhandled.
+  promise.catch(() => {})
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
 }
