@@ -225,17 +225,8 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
           { ran, noTransaction: true },
         )
       }
-      let timedOut = false
-      const query = conn.unsafe(stmt.text)
-      const timer =
-        deadline === undefined
-          ? undefined
-          : setTimeout(() => {
-              timedOut = true
-              void query.cancel()
-            }, Math.max(deadline - Date.now(), 0))
       try {
-        await query
+        await sendBefore(conn, stmt.text, deadline)
       } catch (e) {
         const ran = run.statements.slice(0, i)
         const details = ran.length
@@ -244,7 +235,7 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
               ...ran.map((s) => `  line ${s.line}: ${oneLine(s.text)}`),
             ]
           : ['No statement of this file ran; nothing was recorded.']
-        if (timedOut) {
+        if ((e as { timedOut?: boolean }).timedOut) {
           throw new MigrateError(
             'MIGRATION_TIMEOUT',
             `${run.file}:${stmt.line}:${stmt.column}: cancelled after ${formatMs(run.timeoutMs!)} (--timeout)`,
@@ -252,8 +243,6 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
           )
         }
         throw statementError(e, { file: run.file, content: run.content, stmt, index: i, details })
-      } finally {
-        if (timer) clearTimeout(timer)
       }
     }
   } catch (e) {
@@ -264,6 +253,31 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
     throw e
   }
   await conn.unsafe(RESET_SESSION)
+}
+
+/**
+ * Sends one statement on its own; past `deadline` (ms since the epoch) it is
+ * cancelled on the server, and the error it then fails with is marked
+ * `timedOut: true` (--timeout, not the server's own reason).
+ */
+async function sendBefore(conn: ReservedSql, text: string, deadline: number | undefined): Promise<void> {
+  let timedOut = false
+  const query = conn.unsafe(text)
+  const timer =
+    deadline === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true
+          void query.cancel()
+        }, Math.max(deadline - Date.now(), 0))
+  try {
+    await query
+  } catch (e) {
+    if (timedOut) Object.assign(e as object, { timedOut: true })
+    throw e
+  } finally {
+    if (timer) clearTimeout(timer)
+  }
 }
 
 /** INVALID indexes among `names` (as written in the files), from a failed CREATE INDEX CONCURRENTLY. */
@@ -322,23 +336,7 @@ export async function runOwnTransactions(conn: ReservedSql, run: OwnTransactions
     for (; i < run.statements.length; i++) {
       const stmt = run.statements[i]!
       if (bookkeepingInside && i === run.statements.length - 1) await conn.unsafe(run.guard + run.record)
-      let timedOut = false
-      const query = conn.unsafe(stmt.text)
-      const timer =
-        deadline === undefined
-          ? undefined
-          : setTimeout(() => {
-              timedOut = true
-              void query.cancel()
-            }, Math.max(deadline - Date.now(), 0))
-      try {
-        await query
-      } catch (e) {
-        if (timedOut) Object.assign(e as object, { timedOut: true })
-        throw e
-      } finally {
-        if (timer) clearTimeout(timer)
-      }
+      await sendBefore(conn, stmt.text, deadline)
       const control = stmt.control
       if (control === 'BEGIN' || control === 'START TRANSACTION') block = []
       else if (control === 'COMMIT' || control === 'END') {
