@@ -1,0 +1,150 @@
+/**
+ * What every engine operation shares: the options checked once, the
+ * connection (opened lazily, every wait on it bounded), the bookkeeping
+ * tables, the event stream, and reading the directory and the recorded state.
+ */
+import type { ReservedSql, Sql } from 'postgres'
+import { type ConnectionConfig, resolveConnection } from '../config/resolve.js'
+import { checkService, isGenericService, serviceFromDir } from '../config/target.js'
+import { computeState } from '../core/plan.js'
+import { eventLine } from '../core/messages.js'
+import { connect, targetOf } from '../db/connect.js'
+import { bounded, STALL_MARGIN_MS } from '../db/deadline.js'
+import { readApplied, resolveTrackingSchema, servicesWithChecksums, tablesState, tracking, type Tracking } from '../db/tracking.js'
+import { ConfigError } from '../errors.js'
+import { assertUsable, scan } from '../source/scan.js'
+import type { MigrateEvent, MigrationFile, Source } from '../types.js'
+import type { MigratorOptions } from './types.js'
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000
+
+export class Context {
+  readonly service: string
+  readonly dir: string
+  readonly timeoutMs: number
+  /**
+   * A silent network: every wait on the server is bounded on the client by
+   * the migration timeout plus a margin (db/deadline.ts); past it our pool is
+   * closed, so nothing keeps waiting on a socket that will never answer. A
+   * caller's pool is the caller's: only the wait ends.
+   */
+  readonly stallMs: number
+  sqlPromise: Promise<Sql> | undefined
+  trackingPromise: Promise<Tracking> | undefined
+  /** Connections of our own pool that closed (the lock's or the work's): counted to notice a lost lock. */
+  closes = 0
+  private serviceChecked: Promise<void> | undefined
+
+  /** Validates options at once (throws ConfigError); connects lazily. */
+  constructor(readonly options: MigratorOptions) {
+    this.service = options.service !== undefined ? checkService(options.service, 'service') : serviceFromDir(options.dir)
+    this.dir = options.dir
+    this.timeoutMs = options.migrationTimeout ?? DEFAULT_TIMEOUT_MS
+    if (options.trackingSchema !== undefined && options.trackingSchema.length === 0) {
+      throw new ConfigError('trackingSchema is empty')
+    }
+    this.stallMs = this.timeoutMs + STALL_MARGIN_MS
+  }
+
+  /** Resolved on first use, so `generate` never trips over a bad DB_PORT. */
+  connectionConfig(): ConnectionConfig {
+    return this.options.connection ?? resolveConnection({ databaseUrl: this.options.url, env: this.options.env ?? process.env })
+  }
+
+  readonly emit = (e: MigrateEvent): void => {
+    this.options.onEvent?.(e)
+    if (this.options.logger) logLine(this.options.logger, e)
+  }
+
+  db(): Promise<Sql> {
+    return (this.sqlPromise ??= this.options.sql
+      ? Promise.resolve(this.options.sql)
+      : Promise.resolve().then(() => {
+          const config = this.connectionConfig()
+          return connect(config, {
+            waitMs: this.options.waitForDatabase,
+            onWait: (reason, elapsedMs) => this.emit({ type: 'connect-wait', target: config.display, reason, elapsedMs }),
+            onClose: () => this.closes++,
+          })
+        }))
+  }
+
+  tables(): Promise<Tracking> {
+    return (this.trackingPromise ??= this.db().then(async (sql) =>
+      tracking(this.options.trackingSchema ?? (await this.net(sql, 'finding the bookkeeping tables', resolveTrackingSchema(sql)))),
+    ))
+  }
+
+  /** Ends our own pool at once (never a caller's). */
+  abort(sql: Sql): () => void {
+    return () => {
+      if (this.options.sql || this.sqlPromise === undefined) return
+      this.sqlPromise = undefined
+      void sql.end({ timeout: 0 }).catch(() => {})
+    }
+  }
+
+  net<T>(sql: Sql, doing: string, p: Promise<T>): Promise<T> {
+    return bounded(p, this.stallMs, { target: targetOf(sql), doing }, this.abort(sql))
+  }
+
+  /** Reads the directory; `guard`: refuse an uncertain derived service name first (never for generate). */
+  async load(strict = true, guard = true): Promise<Source> {
+    const source = await scan(this.dir)
+    if (strict) assertUsable(source)
+    if (guard) await (this.serviceChecked ??= this.checkDerivedService(source))
+    return source
+  }
+
+  /** options.serviceDerived: a generic name, or files recorded under another service, is refused. */
+  private async checkDerivedService(source: Source): Promise<void> {
+    if (!this.options.serviceDerived) return
+    const { service, dir } = this
+    const how = `(or MIGRATE_SERVICE=NAME)`
+    const sql = await this.db()
+    const others = await servicesWithChecksums(sql, await this.tables(), service, source.migrations.map((m) => m.checksum))
+    if (others.length > 0) {
+      const o = others[0]!
+      throw new ConfigError(
+        `the service name "${service}" was derived from the directory ${dir}, but ${o.matches} of these ${source.migrations.length} migrations ` +
+          `are recorded under service "${o.service}"${others.length > 1 ? ` (also: ${others.slice(1).map((x) => x.service).join(', ')})` : ''}: ` +
+          `give --service ${o.service} ${how.replace('NAME', o.service)} to continue as that service, or --service NAME for another`,
+        'SERVICE_UNCERTAIN',
+      )
+    }
+    if (isGenericService(service)) {
+      throw new ConfigError(
+        `the service name "${service}" was derived from the directory ${dir} and is too generic to name a service: ` +
+          `give --service NAME ${how} (the name its migrations are recorded under, e.g. discovery-svc)`,
+        'SERVICE_UNCERTAIN',
+      )
+    }
+  }
+
+  async readState(sql: Sql | ReservedSql, t: Tracking, files: MigrationFile[]) {
+    const read = async () => {
+      const exist = await tablesState(sql, t)
+      const applied = await readApplied(sql, t, this.service, exist.records)
+      return { state: computeState(files, applied.rows), duplicates: applied.duplicates, exist }
+    }
+    return this.net(await this.db(), 'reading the bookkeeping tables', read())
+  }
+
+  /** Ends the connection the migrator opened (not a caller's `sql`). */
+  async close(): Promise<void> {
+    if (this.sqlPromise && !this.options.sql) {
+      const sql = await this.sqlPromise.catch(() => undefined)
+      await sql?.end({ timeout: 5 })
+    }
+    this.sqlPromise = undefined
+    this.trackingPromise = undefined
+  }
+}
+
+/** The library logger gets the same lines as the CLI, without the prefix. */
+function logLine(logger: NonNullable<MigratorOptions['logger']>, e: MigrateEvent): void {
+  const line = eventLine(e)
+  if (!line) return
+  if (e.type === 'warning') (logger.warn ?? logger.info).call(logger, line)
+  else logger.info(line)
+}

@@ -1,0 +1,62 @@
+/**
+ * Building a run's steps from files, and what is checked before any runs:
+ * everything that can be seen before a change stops the run there, not half-way.
+ */
+import type { Sql } from 'postgres'
+import type { State } from '../core/plan.js'
+import { prepareStep } from '../core/prepare.js'
+import { narrowVersionColumns, widenVersionSql, type Tracking } from '../db/tracking.js'
+import { MigrateError } from '../errors.js'
+import { MAX_INTEGER_VERSION } from '../source/name.js'
+import type { MigrationFile, MigrationResult, PlanStep } from '../types.js'
+import type { Context } from './context.js'
+
+/** Server major version from the connection's parameters (no round trip). */
+function serverMajor(sql: Sql): number | undefined {
+  const v = (sql as unknown as { parameters?: { server_version?: string } }).parameters?.server_version
+  return v ? parseInt(v, 10) : undefined
+}
+
+/** Split and check every file before anything runs (throws FileError with file:line:col). */
+export function prepare(ctx: Context, sql: Sql, f: MigrationFile, direction: 'up' | 'down', content: string, file: string): PlanStep {
+  return prepareStep({
+    version: f.version,
+    name: f.name,
+    direction,
+    file,
+    checksum: f.checksum,
+    content,
+    serverMajor: serverMajor(sql),
+    forceNoTransaction: ctx.options.useTransactions === false,
+    allowTransactionControl: ctx.options.allowTransactionControl === true,
+  })
+}
+
+/**
+ * On the old tool's INTEGER version columns a version above 2^31 - 1 (a
+ * timestamp) cannot be recorded: refuse before anything runs, with the
+ * statement that widens them.
+ */
+export async function checkVersionColumns(sql: Sql, t: Tracking, steps: { version: number; file?: string }[]): Promise<void> {
+  const big = steps.filter((s) => s.version > MAX_INTEGER_VERSION)
+  if (big.length === 0) return
+  const narrow = await narrowVersionColumns(sql, t)
+  if (narrow.length === 0) return
+  const first = big[0]!
+  throw new MigrateError(
+    'VERSION_TOO_LARGE',
+    `version ${first.version}${first.file ? ` (${first.file})` : ''} does not fit the INTEGER version column of ${narrow.join(' and ')} ` +
+      `(largest ${MAX_INTEGER_VERSION}); nothing was run. Widen it first: ${widenVersionSql(t, narrow)}`,
+    { details: big.slice(1, 4).map((s) => `also too large: ${s.file ?? s.version}`).concat(big.length > 4 ? [`and ${big.length - 4} more`] : []) },
+  )
+}
+
+export function modifiedWarnings(state: State): string[] {
+  return state.modified.map(
+    (e) => `migration ${e.name} was modified after it was applied (checksum ${e.checksum.slice(0, 12)} recorded, ${e.fileChecksum?.slice(0, 12)} now); see verify and repair`,
+  )
+}
+
+export function count(results: MigrationResult[], status: MigrationResult['status']): number {
+  return results.filter((r) => r.status === status).length
+}
