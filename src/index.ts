@@ -36,7 +36,9 @@ export type {
 export type { Migrator, MigratorOptions, RunOptions, MarkOptions, MarkResult, RepairResult, GenerateResult } from './migrator.js'
 export type { DownOptions, UpOptions } from './core/plan.js'
 export { eventLine } from './core/messages.js'
-export { resolveConnection, redactUrl, type ConnectionConfig } from './config/resolve.js'
+export { resolveConnection } from './config/resolve.js'
+export { redactUrl } from './config/redact.js'
+export type { ConnectionConfig } from './config/connection.js'
 export {
   MigrateError,
   ConfigError,

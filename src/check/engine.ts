@@ -4,7 +4,7 @@
  * implementations: the embedded engine (embedded.ts, PGlite in-process) and
  * a scratch database on a server (scratch.ts). Also: which one to use.
  */
-import type { ConnectionConfig } from '../config/resolve.js'
+import type { ConnectionConfig } from '../config/connection.js'
 import { isMigrateError } from '../errors.js'
 import type { PlanStep } from '../types.js'
 import type { CatalogQuery } from './snapshot.js'

@@ -5,7 +5,8 @@
  * database with what its applied migrations make. Nothing here prints,
  * exits, or touches a real database's schema.
  */
-import { resolveConnection, type ConnectionConfig } from '../config/resolve.js'
+import { resolveConnection } from '../config/resolve.js'
+import { type ConnectionConfig } from '../config/connection.js'
 import { checkService, serviceFromDir } from '../config/target.js'
 import { prepareStep } from '../core/prepare.js'
 import { ConfigError, FileError, isMigrateError, type FileProblem } from '../errors.js'

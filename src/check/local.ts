@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, chownSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
-import type { ConnectionConfig } from '../config/resolve.js'
+import type { ConnectionConfig } from '../config/connection.js'
 import { ConfigError, MigrateError } from '../errors.js'
 
 /** One PostgreSQL installation check can start. */

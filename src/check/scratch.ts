@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { ReservedSql, Sql } from 'postgres'
-import type { ConnectionConfig } from '../config/resolve.js'
+import type { ConnectionConfig } from '../config/connection.js'
 import { connect, describeTarget } from '../db/connect.js'
 import { runStatements, runTransactional } from '../db/execute.js'
 import { ident } from '../db/tracking.js'

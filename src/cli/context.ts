@@ -3,7 +3,8 @@
  * connection, and a migrator wired to the progress renderer. Every bad value
  * fails here, before the database is touched (exit 2).
  */
-import { resolveConnection, type ConnectionConfig } from '../config/resolve.js'
+import { resolveConnection } from '../config/resolve.js'
+import { type ConnectionConfig } from '../config/connection.js'
 import { resolveTarget, type Target } from '../config/target.js'
 import { ConfigError } from '../errors.js'
 import { createMigrator, type Migrator, type MigratorOptions } from '../migrator.js'

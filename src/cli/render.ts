@@ -5,7 +5,7 @@
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import kleur from 'kleur'
-import { redactSecrets, redactUrl } from '../config/resolve.js'
+import { redactSecrets, redactUrl } from '../config/redact.js'
 import { formatProblem, isMigrateError, type FileProblem } from '../errors.js'
 
 export interface OutputOptions {

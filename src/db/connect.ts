@@ -8,7 +8,8 @@
  * past N, even for a server that accepts TCP connections and then says nothing.
  */
 import postgres, { type Sql } from 'postgres'
-import { type ConnectionConfig, toPostgresOptions } from '../config/resolve.js'
+import { type ConnectionConfig } from '../config/connection.js'
+import { toPostgresOptions } from '../config/driver-options.js'
 import { ConnectError } from '../errors.js'
 import { bounded } from './deadline.js'
 

@@ -4,7 +4,8 @@
  * tables, the event stream, and reading the directory and the recorded state.
  */
 import type { ReservedSql, Sql } from 'postgres'
-import { type ConnectionConfig, resolveConnection } from '../config/resolve.js'
+import { type ConnectionConfig } from '../config/connection.js'
+import { resolveConnection } from '../config/resolve.js'
 import { checkService, isGenericService, serviceFromDir } from '../config/target.js'
 import { computeState } from '../core/plan.js'
 import { eventLine } from '../core/messages.js'

@@ -3,7 +3,7 @@
  * operations returns (re-exported by src/index.ts).
  */
 import type { Sql } from 'postgres'
-import type { ConnectionConfig } from '../config/resolve.js'
+import type { ConnectionConfig } from '../config/connection.js'
 import type { DownOptions, UpOptions } from '../core/plan.js'
 import type { ServiceRow } from '../db/tracking.js'
 import type { LintOptions, LintResult } from '../lint/index.js'

@@ -6,7 +6,9 @@
  * (or query row), never echoing a password.
  */
 import { readFile } from 'node:fs/promises'
-import { type ConnectionConfig, redactUrl, resolveConnection } from '../config/resolve.js'
+import { type ConnectionConfig } from '../config/connection.js'
+import { redactUrl } from '../config/redact.js'
+import { resolveConnection } from '../config/resolve.js'
 import { ConfigError, MigrateError } from '../errors.js'
 import type { FleetTarget } from './types.js'
 

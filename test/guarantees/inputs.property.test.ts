@@ -10,7 +10,8 @@
 import fc from 'fast-check'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { collectSecrets, redactSecrets, redactUrl, resolveConnection } from '../../src/config/resolve.js'
+import { collectSecrets, redactSecrets, redactUrl } from '../../src/config/redact.js'
+import { resolveConnection } from '../../src/config/resolve.js'
 import { checkService } from '../../src/config/target.js'
 import { ConfigError } from '../../src/errors.js'
 
