@@ -6,6 +6,7 @@
  */
 import { basename, dirname, join, resolve } from 'node:path'
 import { FileError } from '../errors.js'
+import { parseName } from '../source/name.js'
 import { decode, realFs, type ScanFs } from '../source/scan.js'
 import type { LintSource } from './model.js'
 import type { DirectoryView } from './types.js'
@@ -22,10 +23,17 @@ export interface LintInput {
  * when the directory itself cannot be listed.
  */
 export async function collectDir(dir: string, fs: ScanFs = realFs): Promise<LintInput> {
-  const names = await sqlFiles(dir, fs)
+  const { names, odd } = await listSql(dir, fs)
   const sources = await Promise.all(names.map((name) => read(join(dir, name), name, fs)))
+  // A FIFO, device or directory named like a migration is what `up` refuses:
+  // an unreadable file here, described but never opened (a FIFO would block).
+  for (const name of odd) {
+    const what = fs.describe ? await fs.describe(join(dir, name)) : 'not a regular file'
+    sources.push({ file: name, base: name, unreadable: `is ${what}; a migration must be a regular file (or a symlink to one)` })
+  }
   return { mode: 'dir', sources, directories: [{ names, linted: new Map(names.map((n) => [n, n])) }] }
 }
+
 
 /**
  * The files given (paths relative to `cwd`, reported as given), in that
@@ -58,9 +66,14 @@ export async function collectFiles(paths: string[], cwd: string, fs: ScanFs = re
 }
 
 async function sqlFiles(dir: string, fs: ScanFs): Promise<string[]> {
-  const names = (await fs.readdir(dir)).filter((n) => n.toLowerCase().endsWith('.sql')).sort()
-  const regular = await Promise.all(names.map((n) => fs.isFile(join(dir, n))))
-  return names.filter((_, i) => regular[i])
+  return (await listSql(dir, fs)).names
+}
+
+/** The `.sql` regular files of `dir`, and the entries named like migrations that are not regular files. */
+async function listSql(dir: string, fs: ScanFs): Promise<{ names: string[]; odd: string[] }> {
+  const all = (await fs.readdir(dir)).filter((n) => n.toLowerCase().endsWith('.sql')).sort()
+  const regular = await Promise.all(all.map((n) => fs.isFile(join(dir, n))))
+  return { names: all.filter((_, i) => regular[i]), odd: all.filter((n, i) => !regular[i] && parseName(n) !== null) }
 }
 
 async function read(path: string, file: string, fs: ScanFs): Promise<LintSource & { missing?: boolean }> {

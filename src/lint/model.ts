@@ -178,7 +178,7 @@ function readStatements(f: LintFile, start: Known, parse: ParseStatement, option
       stmt.parseError = { message: parsed.message, offset }
     } else if (parsed.nodes[0] !== undefined) {
       // Our splitter and PostgreSQL agree on boundaries (test/sql/differential.test.ts): one node.
-      stmt.node = parsed.nodes[0]
+      stmt.node = slim(parsed.nodes[0])
     }
     f.statements.push(stmt)
 
@@ -204,6 +204,24 @@ function readStatements(f: LintFile, start: Known, parse: ParseStatement, option
       }
     }
   })
+}
+
+/**
+ * Data statements keep only what a rule reads (their kind, target table and
+ * `SELECT ... INTO`): the tree of a 1000-row INSERT is ~100 times its text,
+ * and a 200 MB backfill's trees did not fit in memory (issue 13). No rule
+ * looks inside them; one that needs to must widen this.
+ */
+function slim(node: Node): Node {
+  const insert = as(node, 'InsertStmt')
+  if (insert) return { InsertStmt: { relation: insert.relation } } as Node
+  const update = as(node, 'UpdateStmt')
+  if (update) return { UpdateStmt: { relation: update.relation } } as Node
+  const del = as(node, 'DeleteStmt')
+  if (del) return { DeleteStmt: { relation: del.relation } } as Node
+  const select = as(node, 'SelectStmt')
+  if (select) return { SelectStmt: select.intoClause ? { intoClause: select.intoClause } : {} } as Node
+  return node
 }
 
 /** How a statement changes `lock_timeout`, if it does. */

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, type Stats } from 'node:fs'
 import * as nodeFs from 'node:fs/promises'
 import { join } from 'node:path'
 import { FileError, type FileProblem } from '../errors.js'
 import type { FileRef, MigrationFile, Source, SourceFile, Warning } from '../types.js'
-import { checksum } from './checksum.js'
+import { checksumBytes } from './checksum.js'
 import { MAX_VERSION, parseName, type ParsedName } from './name.js'
 
 /** The file-system calls the scanner needs; injected so tests can fake them. */
@@ -17,8 +17,12 @@ export interface ScanFs {
    * files need no stat each (10,000 files: one readdir instead of 10,000 stats).
    */
   list?(dir: string): Promise<{ name: string; kind: 'file' | 'link' | 'other' }[]>
-  /** true for a symlink whose target does not exist (optional: fakes may leave it out). */
-  isBrokenLink?(path: string): Promise<boolean>
+  /**
+   * What an entry that is not a regular file is, in words ("a FIFO", "a
+   * symlink to a directory"). Optional: a fake without it calls every such
+   * entry "not a regular file".
+   */
+  describe?(path: string): Promise<string>
 }
 
 export const realFs: ScanFs = {
@@ -38,22 +42,41 @@ export const realFs: ScanFs = {
       return false
     }
   },
-  isBrokenLink: async (path) => {
-    try {
-      return (await nodeFs.lstat(path)).isSymbolicLink() && !(await realFs.isFile(path)) && !(await exists(path))
-    } catch {
-      return false
-    }
-  },
+  describe: describeEntry,
 }
 
-async function exists(path: string): Promise<boolean> {
+/** `a FIFO`, `a symlink to a directory`, `a symlink to a file that does not exist`, ... */
+export async function describeEntry(path: string): Promise<string> {
+  let entry: Stats
   try {
-    await nodeFs.stat(path)
-    return true
-  } catch {
-    return false
+    entry = await nodeFs.lstat(path)
+  } catch (e) {
+    return `gone (${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`
   }
+  if (!entry.isSymbolicLink()) return kindOf(entry)
+  try {
+    return `a symlink to ${kindOf(await nodeFs.stat(path))}`
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    return code === 'ENOENT' ? 'a symlink to a file that does not exist' : `a symlink that cannot be followed (${code ?? 'unknown error'})`
+  }
+}
+
+function kindOf(s: Stats): string {
+  if (s.isFile()) return 'a regular file'
+  if (s.isDirectory()) return 'a directory'
+  if (s.isFIFO()) return 'a FIFO (named pipe)'
+  if (s.isCharacterDevice()) return 'a character device'
+  if (s.isBlockDevice()) return 'a block device'
+  if (s.isSocket()) return 'a socket'
+  return 'not a regular file'
+}
+
+/** Names that look meant as migrations but are not (`-1_x.up.sql`, `001_a.UP.sql`), and why. */
+export function nameMistake(file: string): string | undefined {
+  if (/^[-+]\d+_[^/]+[._](up|down)\.sql$/i.test(file)) return 'a version is digits only, without a sign'
+  if (/^\d+_[^/]+[._](up|down)\.sql$/i.test(file)) return 'the suffix must be lower case (.up.sql, .down.sql, _up.sql, _down.sql)'
+  return undefined
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -82,6 +105,19 @@ export async function readSource(ref: FileRef, fs: ScanFs = realFs): Promise<Sou
   return { ...ref, content: decode(ref.file, bytes) }
 }
 
+const BOM = [0xef, 0xbb, 0xbf]
+
+/**
+ * Reads an up file: its text and its checksum, hashed from the bytes (no
+ * second copy of a large file's text). Throws as readSource.
+ */
+async function readUp(ref: FileRef, fs: ScanFs): Promise<{ source: SourceFile; checksum: string }> {
+  const bytes = await fs.readFile(ref.path)
+  const source = { ...ref, content: decode(ref.file, bytes) }
+  const bom = BOM.every((b, i) => bytes[i] === b)
+  return { source, checksum: checksumBytes(bom ? bytes.subarray(3) : bytes) }
+}
+
 /**
  * Reads a migrations directory (SPEC 3). Never throws for bad files: they are
  * returned as `problems` so `verify` can list them and `up` can refuse them
@@ -99,15 +135,25 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
   for (const file of names) {
     const kind = kinds?.get(file)
     if (kind === 'other' || (kind !== 'file' && !(await fs.isFile(join(dir, file))))) {
-      // A migration that silently disappears is worse than a refusal.
-      if (parseName(file) && (await fs.isBrokenLink?.(join(dir, file)))) {
-        problems.push({ file, message: 'is a symlink to a file that does not exist' })
+      // A migration that silently disappears is worse than a refusal; reading
+      // a FIFO would wait forever, so nothing but its kind is looked at.
+      const what = fs.describe ? await fs.describe(join(dir, file)) : 'not a regular file'
+      if (parseName(file)) {
+        problems.push({ file, message: `is ${what}; a migration must be a regular file (or a symlink to one)` })
+      } else {
+        warnings.push({ file, message: `is ${what}, not a migration file; ignored` })
       }
       continue
     }
     const parsed = parseName(file)
     if (!parsed) {
-      warnings.push({ file, message: 'is not a migration file name (NNN_description.up.sql / .down.sql); ignored' })
+      const mistake = nameMistake(file)
+      warnings.push({
+        file,
+        message: mistake
+          ? `is not a migration file name: ${mistake}; ignored`
+          : 'is not a migration file name (NNN_description.up.sql / .down.sql); ignored',
+      })
       continue
     }
     // Version 0 is a version (golang-migrate sets often start at 0_initial).
@@ -145,10 +191,10 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
   // Failures are collected per file and reported in version order below,
   // not in the order the reads happen to finish.
   const read = await Promise.all(
-    versions.map(async (version): Promise<SourceFile | FileProblem[]> => {
+    versions.map(async (version): Promise<{ source: SourceFile; checksum: string } | FileProblem[]> => {
       const up = ups.get(version)!
       try {
-        return await readSource({ path: join(dir, up.file), file: up.file }, fs)
+        return await readUp({ path: join(dir, up.file), file: up.file }, fs)
       } catch (e) {
         if (e instanceof FileError) return e.problems
         return [{ file: up.file, message: `cannot be read: ${(e as Error).message}` }]
@@ -156,12 +202,13 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
     }),
   )
   versions.forEach((version, i) => {
-    const source = read[i]!
+    const done = read[i]!
     const up = ups.get(version)!
-    if (Array.isArray(source)) {
-      problems.push(...source)
+    if (Array.isArray(done)) {
+      problems.push(...done)
       return
     }
+    const source = done.source
     const down = downs.get(version)
     migrations.push({
       version,
@@ -169,7 +216,7 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
       description: up.parsed.description,
       up: source,
       down: down ? { path: join(dir, down.file), file: down.file } : undefined,
-      checksum: checksum(source.content),
+      checksum: done.checksum,
     })
   })
   return { dir, migrations, warnings, problems }

@@ -1,9 +1,9 @@
 // Issue 13, point 10: the memory a 200 MB migration file costs, measured
 // (peak RSS by /usr/bin/time) for `up` and for `lint`. The file is generated
 // in a temporary directory here and never committed. The goal (issue 13) is
-// under 3x the file's size for `up` and 4x for `lint`; what is asserted is
-// the outcome (applied whole) and no regression past what the issue measured
-// before (1.25 GB and 2.5 GB); the numbers are printed for NOTES.
+// under 3x the file's size for `up` and 4x for `lint`, asserted (peak RSS is
+// not a race: the same run on a busy machine peaks the same); the numbers
+// are printed for NOTES. Measured before the fix: 649 MB and 1385 MB.
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -73,14 +73,14 @@ if (!fs.existsSync(TIME)) {
     const [row] = await M.db!.sql<{ n: number }[]>`select count(*)::int as n from mem_big`
     assert.ok(row!.n > 2_000_000, `${row!.n} rows`)
     console.log(`    measured: up of a ${mb(M.bytes!)} file: peak RSS ${mb(r.rss)} (${(r.rss / M.bytes!).toFixed(2)}x the file; goal < 3x)`)
-    assert.ok(r.rss < 1.25 * 1024 ** 3, `peak RSS ${mb(r.rss)}: more than the 1.25 GB the issue measured`)
+    assert.ok(r.rss < 3 * M.bytes!, `peak RSS ${mb(r.rss)}: 3x the file is ${mb(3 * M.bytes!)}`)
   })
 
   test('lint reads it; peak RSS measured', async () => {
     const r = await measured(['lint', '--dir', M.dir!, '--service', 'mem-svc'], {})
     assert.ok(r.code === 0 || r.code === 1, r.stderr.slice(-2000))
     console.log(`    measured: lint of a ${mb(M.bytes!)} file: peak RSS ${mb(r.rss)} (${(r.rss / M.bytes!).toFixed(2)}x the file; goal < 4x)`)
-    assert.ok(r.rss < 2.5 * 1024 ** 3, `peak RSS ${mb(r.rss)}: more than the 2.5 GB the issue measured`)
+    assert.ok(r.rss < 4 * M.bytes!, `peak RSS ${mb(r.rss)}: 4x the file is ${mb(4 * M.bytes!)}`)
   })
 }
 

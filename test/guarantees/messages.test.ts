@@ -1,10 +1,14 @@
-// Issue 13, point 9 (the parts done): clear one-line messages for a
-// multi-host URL, a newline in an environment value, and an over-long
-// --tracking-schema. All usage errors: exit 2, nothing touched, no server
-// needed (the URLs point at a port nobody listens on).
+// Issue 13, point 9: clear one-line messages for a multi-host URL, a newline
+// in an environment value, an over-long --tracking-schema (usage errors:
+// exit 2) and odd entries in the migrations directory (a FIFO, a device, a
+// directory symlink named like a migration: exit 1, before connecting). No
+// server needed: the URLs point at a port nobody listens on.
+import { execFileSync } from 'node:child_process'
+import { mkdir, symlink } from 'node:fs/promises'
+import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { migrationsDir } from '../helpers/tmp.js'
+import { migrationsDir, tmpDir } from '../helpers/tmp.js'
 import { readable, runTimed, show } from './util.js'
 
 const messages = suite('clear messages')
@@ -36,6 +40,32 @@ test('an over-long --tracking-schema names the length limit', async () => {
   const r = await up({ DATABASE_URL: 'postgres://u@127.0.0.1:1/app' }, ['--tracking-schema', 'x'.repeat(70)])
   assert.is(r.code, 2, show(r))
   assert.match(r.stderr, /--tracking-schema is 70 characters long; PostgreSQL names are at most 63/, show(r))
+})
+
+test('a FIFO, a device and a directory symlink named like migrations: up and lint name each, exit 1, never open them', async () => {
+  const dir = await migrationsDir({ '001_a.up.sql': 'select 1;\n' })
+  execFileSync('mkfifo', [join(dir, '002_pipe.up.sql')])
+  await symlink(await tmpDir(), join(dir, '003_linked_dir.up.sql'))
+  const root = process.getuid?.() === 0
+  if (root) execFileSync('mknod', [join(dir, '004_null.up.sql'), 'c', '1', '3'])
+  await mkdir(join(dir, 'archive.sql'))
+  const must = '; a migration must be a regular file (or a symlink to one)'
+  const expected = [
+    `002_pipe.up.sql: is a FIFO (named pipe)${must}`,
+    `003_linked_dir.up.sql: is a symlink to a directory${must}`,
+    ...(root ? [`004_null.up.sql: is a character device${must}`] : []),
+  ]
+  const r = await runTimed(['up', '--dir', dir, '--service', 'msg-svc', '--database-url', 'postgres://u@127.0.0.1:1/app'], { timeoutMs: 30_000 })
+  assert.is(r.code, 1, show(r))
+  assert.match(r.stderr, new RegExp(`Error: ${expected.length} problems in migration files:`), show(r))
+  for (const line of expected) assert.ok(r.stderr.includes(line), `${line}\n${show(r)}`)
+  assert.not.match(r.stderr, /cannot connect/, show(r))
+  const l = await runTimed(['lint', '--dir', dir], { timeoutMs: 30_000 })
+  assert.is(l.code, 1, show(l))
+  for (const line of expected) {
+    const [file, message] = line.split(': ')
+    assert.match(l.stdout, new RegExp(`${file!.replace(/\./g, '\\.')}:1:1  error  unreadable-file  ${message!.replace(/[().]/g, '\\$&')}`), show(l))
+  }
 })
 
 messages.run()

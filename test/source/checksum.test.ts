@@ -1,7 +1,7 @@
 // Pure tests of src/source/checksum.ts: SHA-256 of the up file, CRLF -> LF (SPEC 3).
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { checksum } from '../../src/source/checksum.js'
+import { checksum, checksumBytes } from '../../src/source/checksum.js'
 
 const sum = suite('checksum')
 
@@ -51,6 +51,11 @@ sum('any whitespace change outside CRLF is a change', () => {
   for (const variant of ['SELECT 1;', 'SELECT 1;\n\n', 'SELECT  1;\n', ' SELECT 1;\n', 'select 1;\n']) {
     assert.is.not(checksum(variant), base, `~> ${JSON.stringify(variant)}`)
   }
+})
+
+sum('from the bytes: the same checksum as from the text, CRLF and lone CRs included', () => {
+  const texts = ['', 'SELECT 1;\n', '\r\n', '\r', 'a\r\r\nb\r', 'é\r\n😀\r\nx', 'a\rb\r\nc\r\n\r\nd', '\r\n\r\n\r', 'CREATE TABLE t (x text);\r\n'.repeat(1000)]
+  for (const text of texts) assert.is(checksumBytes(Buffer.from(text, 'utf8')), checksum(text), `~> ${JSON.stringify(text.slice(0, 40))}`)
 })
 
 sum.run()

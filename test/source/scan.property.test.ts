@@ -109,7 +109,7 @@ props('never throws; every problem and warning names a file of the set', async (
   )
 })
 
-props('every SQL file but a paired down file is accounted for; directories and other files never are', async () => {
+props('every SQL entry but a paired down file is accounted for (a non-file named like a migration as a problem); non-SQL names never are', async () => {
   await fc.assert(
     fc.asyncProperty(entries, async (list) => {
       const source = await scan(DIR, fakeFs(list))
@@ -117,9 +117,13 @@ props('every SQL file but a paired down file is accounted for; directories and o
       for (const e of list) {
         const p = parseName(e.name)
         const sql = e.name.toLowerCase().endsWith('.sql')
-        if (!e.isFile || !sql) {
-          // Directories and non-SQL files are never mentioned.
+        if (!sql) {
+          // Non-SQL names are never mentioned.
           assert.not.ok(accounted.has(e.name), `${e.name} should be ignored`)
+        } else if (!e.isFile) {
+          // A directory named *.sql: a problem when named like a migration, else a warning.
+          const said = p ? source.problems.some((x) => x.file === e.name) : source.warnings.some((x) => x.file === e.name)
+          assert.ok(said, `${e.name} (not a file) is not reported`)
         } else if (!p || p.direction === 'up') {
           assert.ok(accounted.has(e.name), `${e.name} is not accounted for`)
         }

@@ -1,5 +1,6 @@
 // Tests of src/source/scan.ts on real temporary directories (and a fake fs
 // where the real one cannot produce the case): SPEC 3.
+import { execFileSync } from 'node:child_process'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { suite } from 'uvu'
@@ -112,13 +113,24 @@ layout('.sql files that do not match the pattern are warnings', async () => {
     'SEED.SQL': 'x',
     '002_b.sql': 'x',
     '003_c.UP.sql': 'x',
+    '005_e_DOWN.SQL': 'x',
+    '-1_x.up.sql': 'x',
     'v004_d.up.sql': 'x',
   })
   const message = 'is not a migration file name (NNN_description.up.sql / .down.sql); ignored'
+  const lower = 'is not a migration file name: the suffix must be lower case (.up.sql, .down.sql, _up.sql, _down.sql); ignored'
   assert.equal(await scan(dir), {
     dir,
     migrations: [migration(dir, 1, '001_a.up.sql', 'SELECT 1;\n')],
-    warnings: ['002_b.sql', '003_c.UP.sql', 'SEED.SQL', 'schema.sql', 'v004_d.up.sql'].map((file) => ({ file, message })),
+    warnings: [
+      { file: '-1_x.up.sql', message: 'is not a migration file name: a version is digits only, without a sign; ignored' },
+      { file: '002_b.sql', message },
+      { file: '003_c.UP.sql', message: lower },
+      { file: '005_e_DOWN.SQL', message: lower },
+      { file: 'SEED.SQL', message },
+      { file: 'schema.sql', message },
+      { file: 'v004_d.up.sql', message },
+    ],
     problems: [],
   })
 })
@@ -161,7 +173,7 @@ layout('a symlinked file is followed', async () => {
   )
 })
 
-layout('directories are not files, whatever their name', async () => {
+layout('an entry named like a migration that is not a regular file is a problem naming what it is; other names a warning', async () => {
   const dir = await migrationsDir({ '001_a.up.sql': 'SELECT 1;\n' })
   await mkdir(join(dir, 'x.up.sql'))
   await mkdir(join(dir, '002_dir.up.sql'))
@@ -169,8 +181,34 @@ layout('directories are not files, whatever their name', async () => {
   await writeMigrations(dir, { 'nested/003_deep.up.sql': 'SELECT 3;\n' })
   const elsewhere = await tmpDir()
   await symlink(elsewhere, join(dir, '004_linked_dir.up.sql'))
-  assert.equal(await scan(dir), clean(dir, [migration(dir, 1, '001_a.up.sql', 'SELECT 1;\n')]))
+  await symlink(join(elsewhere, 'gone.sql'), join(dir, '005_dangling.up.sql'))
+  execFileSync('mkfifo', [join(dir, '006_pipe.up.sql'), join(dir, 'notes.sql')])
+  const must = '; a migration must be a regular file (or a symlink to one)'
+  assert.equal(await scan(dir), {
+    dir,
+    migrations: [migration(dir, 1, '001_a.up.sql', 'SELECT 1;\n')],
+    warnings: [
+      { file: 'notes.sql', message: 'is a FIFO (named pipe), not a migration file; ignored' },
+      { file: 'x.up.sql', message: 'is a directory, not a migration file; ignored' },
+    ],
+    problems: [
+      { file: '002_dir.up.sql', message: `is a directory${must}` },
+      { file: '004_linked_dir.up.sql', message: `is a symlink to a directory${must}` },
+      { file: '005_dangling.up.sql', message: `is a symlink to a file that does not exist${must}` },
+      { file: '006_pipe.up.sql', message: `is a FIFO (named pipe)${must}` },
+    ],
+  })
 })
+
+if (process.getuid?.() === 0) {
+  layout('a device named like a migration is a problem (never opened)', async () => {
+    const dir = await migrationsDir({ '001_a.up.sql': 'SELECT 1;\n' })
+    execFileSync('mknod', [join(dir, '002_null.up.sql'), 'c', '1', '3'])
+    assert.equal((await scan(dir)).problems, [
+      { file: '002_null.up.sql', message: 'is a character device; a migration must be a regular file (or a symlink to one)' },
+    ])
+  })
+}
 
 layout('a directory that does not exist is the one thing that throws', async () => {
   const dir = join(await tmpDir(), 'nope')

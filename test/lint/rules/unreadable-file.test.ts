@@ -1,7 +1,11 @@
+import { execFileSync } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { lint } from '../../../src/lint/index.js'
 import type { ScanFs } from '../../../src/source/scan.js'
+import { migrationsDir } from '../../helpers/tmp.js'
 
 // Unreadable files need bytes, not strings: the test fakes the file system.
 const test = suite('rule unreadable-file')
@@ -52,6 +56,18 @@ test('invalid: a file given that does not exist', async () => {
   const r = await lint({ files: ['missing/001_a.up.sql'], cwd: '/nowhere' })
   assert.equal(r.findings.filter((f) => f.rule === 'unreadable-file'), [
     finding('missing/001_a.up.sql', 'cannot be read: no such file (or not a regular file): /nowhere/missing/001_a.up.sql'),
+  ])
+})
+
+test('invalid: a FIFO or a directory named like a migration (described, never opened)', async () => {
+  const dir = await migrationsDir({ '001_a.up.sql': 'select 1;\n' })
+  execFileSync('mkfifo', [join(dir, '002_pipe.up.sql')])
+  await mkdir(join(dir, '003_dir.up.sql'))
+  const r = await lint({ dir }, {})
+  const must = '; a migration must be a regular file (or a symlink to one)'
+  assert.equal(r.findings.filter((f) => f.rule === 'unreadable-file'), [
+    finding('002_pipe.up.sql', `is a FIFO (named pipe)${must}`),
+    finding('003_dir.up.sql', `is a directory${must}`),
   ])
 })
 
