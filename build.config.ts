@@ -27,7 +27,7 @@ const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { versio
  * can hold (measured: ~2.3 ms of CPU and ~1.7 MB of peak RSS per MB of
  * comment on this machine, where 0.6 MB of real code costs ~13 ms). So
  * `--version` compiles a few hundred bytes; `up` compiles the CLI but no
- * parser or engine (src/check/inlined.ts reads a file out of (3) only when
+ * parser or engine (src/assets/inlined.ts reads a file out of (3) only when
  * check or lint asks for it).
  *
  * The compiled binary (`npm run build:binary`) is built from the same code
@@ -204,7 +204,7 @@ async function packOneFile(): Promise<void> {
 }
 
 /**
- * In the CLI: src/check/inlined.ts reads files back out of the assets
+ * In the CLI: src/assets/inlined.ts reads files back out of the assets
  * comment (null when the file has none); `@electric-sql/pglite` is PGlite's
  * code from there; libpg-query's loader takes its .wasm from there instead
  * of the file beside it that nobody copied (the build fails if a
@@ -216,7 +216,7 @@ const fromAssets = {
     onResolve(o: { filter: RegExp }, f: () => { path: string; namespace: string }): void
     onLoad(o: { filter: RegExp; namespace?: string }, f: (a: { path: string }) => { contents: string; loader: 'js'; resolveDir?: string }): void
   }) {
-    build.onLoad({ filter: /src[\\/]check[\\/]inlined\.ts$/ }, () => ({
+    build.onLoad({ filter: /src[\\/]assets[\\/]inlined\.ts$/ }, () => ({
       loader: 'js',
       contents: `
         import { readFileSync } from 'node:fs'
@@ -297,7 +297,7 @@ const fromAssets = {
       loader: 'js',
       resolveDir: process.cwd(),
       contents: `
-        import { inlinedAssets } from './src/check/inlined.ts'
+        import { inlinedAssets } from './src/assets/inlined.ts'
         import { runInThisContext } from 'node:vm'
         const code = inlinedAssets()?.file('pglite.cjs')
         if (!code) throw new Error('this copy of link-migrate has lost its embedded engine (the files at the end of the file are gone); reinstall it, or run check on a server with --database-url')
@@ -315,7 +315,7 @@ const fromAssets = {
       const load =
         `${hook}const wasm=__lmInlinedAssets()?.file("libpg-query.wasm");` +
         `if(!wasm)throw new Error("this copy of link-migrate has lost lint's parser (the files at the end of the file are gone); reinstall it");return wasm;`
-      const inlined = JSON.stringify(join(process.cwd(), 'src/check/inlined.ts'))
+      const inlined = JSON.stringify(join(process.cwd(), 'src/assets/inlined.ts'))
       return { contents: `import { inlinedAssets as __lmInlinedAssets } from ${inlined};\n${source.replace(hook, load)}`, loader: 'js' }
     })
   },

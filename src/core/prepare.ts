@@ -237,7 +237,7 @@ const PARSE_LIMIT = 8 * 1024 * 1024
  */
 export async function checkSyntax(steps: PlanStep[]): Promise<void> {
   if (steps.length === 0) return
-  const { isFailure, loadParser } = await import('../lint/parser.js')
+  const { isFailure, loadParser } = await import('../sql/parser.js')
   const parse = await loadParser()
   // Already loaded by loadParser: fingerprinting checks the grammar without
   // building the JSON tree (twice as fast); only a failure is parsed again

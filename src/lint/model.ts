@@ -14,7 +14,7 @@ import type { Statement } from '../sql/split.js'
 import { parseName, type ParsedName } from '../source/name.js'
 import { as, intValue, stringConst } from './ast.js'
 import { Timeline, type Known } from './known.js'
-import { isFailure, type ParseStatement } from './parser.js'
+import { isFailure, type ParseStatement } from '../sql/parser.js'
 import type { LintOptions } from './options.js'
 
 /** A file handed to the linter, read and decoded (or why it could not be). */

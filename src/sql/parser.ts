@@ -2,10 +2,10 @@
  * PostgreSQL's own parser (libpg-query: the server's grammar compiled to
  * WASM), loaded on first use only: `lint` and `check` need it, `up` and
  * `--version` must not pay for it. In the one-file CLI the .wasm is read
- * from the end of the file (src/check/inlined.ts, build.config.ts).
+ * from the end of the file (src/assets/inlined.ts, build.config.ts).
  */
 import type { Node } from 'libpg-query'
-import { inlinedAssets } from '../check/inlined.js'
+import { inlinedAssets } from '../assets/inlined.js'
 import { MigrateError } from '../errors.js'
 
 /** A statement the parser accepted: its AST nodes (one for a statement from our splitter). */
