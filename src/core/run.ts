@@ -7,10 +7,21 @@
  */
 import type { ReservedSql } from 'postgres'
 import { InterruptedError, isMigrateError, MigrateError, QueryError } from '../errors.js'
-import { dropInvalidIndex, invalidIndexes, runBookkeeping, runOwnTransactions, runStatements, runTransactional } from '../db/execute.js'
+import {
+  dropInvalidIndex,
+  invalidIndexes,
+  runBookkeeping,
+  runOwnTransactions,
+  runStatements,
+  type SentTransaction,
+  sendTransactional,
+  settleTransactional,
+  type TransactionalRun,
+} from '../db/execute.js'
 import { formatMs, type HeldLock } from '../db/lock.js'
 import { guardSql, recordDownSql, recordUpSql, type Tracking } from '../db/tracking.js'
 import type { MigrateEvent, MigrationResult, PlanStep } from '../types.js'
+import { lockLostError } from './watch.js'
 
 export interface RunContext {
   conn: ReservedSql
@@ -24,8 +35,11 @@ export interface RunContext {
   /** `--retries`: how often to retry a migration that failed on lock_timeout. */
   retries?: number
   emit: (e: MigrateEvent) => void
-  /** Wraps each migration (lock check, client-side bound, lost connection: core/watch.ts). */
-  watch?: (step: PlanStep, run: () => Promise<'done' | 'skipped'>) => Promise<'done' | 'skipped'>
+  /**
+   * Wraps each migration (lock check, client-side bound, lost connection:
+   * core/watch.ts); `behind`: the migrations sent after it in the pipeline.
+   */
+  watch?: (step: PlanStep, run: () => Promise<'done' | 'skipped'>, behind: () => PlanStep[]) => Promise<'done' | 'skipped'>
   /** Aborted: the running migration is cancelled and rolled back (a no-transaction file stops between statements); InterruptedError. */
   signal?: AbortSignal
   /** Reports who blocks a migration that waits for a lock (core/blocked.ts). */
@@ -37,11 +51,51 @@ export interface RunContext {
 /** SQLSTATE lock_not_available: what lock_timeout raises. */
 const LOCK_NOT_AVAILABLE = '55P03'
 
-/** Throws the failing step's error with `completed` set to what ran before it. */
+/**
+ * Transactional migrations sent ahead of the one running, in one pipeline:
+ * at most this many, and about this many characters of SQL. Enough to keep
+ * the server busy between two answers (issue 20: W4's 10,000 tiny ones).
+ */
+const AHEAD_STEPS = 16
+const AHEAD_CHARS = 1 << 20
+
+/**
+ * Throws the failing step's error with `completed` set to what ran before it.
+ *
+ * Transactional migrations are sent ahead: while one runs, the next few are
+ * already on the wire, each its own transaction with its guard and
+ * bookkeeping. That stays exactly-once and whole-or-nothing: after a
+ * failure the server answers everything sent behind it with "transaction is
+ * aborted" until the rollback, and a failure at COMMIT (which ends the
+ * transaction) is caught by the next one's guard (the previous version must
+ * be recorded); the guard also checks that the session lock is still held
+ * (so a lost lock stops the run before the next migration, with no round
+ * trip of its own). What was sent behind a failure or a skip is sent again
+ * when the run goes on.
+ */
 export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<MigrationResult[]> {
   const completed: MigrationResult[] = []
+  const ahead = new Map<number, SentTransaction>()
+  /** What was in flight behind the step that just failed (for the lost-connection report). */
+  let spoiled: number[] = []
+  const dropAhead = () => {
+    if (ahead.size > 0) spoiled = [...ahead.keys()]
+    ahead.clear()
+  }
+  const behind = () => (ahead.size > 0 ? [...ahead.keys()] : spoiled).map((j) => steps[j]!)
+  /** Sends step `from` (unless already sent) and the transactional ones after it, up to the window. */
+  const sendFrom = (from: number) => {
+    let chars = 0
+    for (let j = from; j < steps.length && j < from + AHEAD_STEPS && chars < AHEAD_CHARS; j++) {
+      const step = steps[j]!
+      if (!step.transactional || (j > from && ctx.signal?.aborted)) break
+      if (!ahead.has(j)) ahead.set(j, sendTransactional(ctx.conn, transactionalRun(ctx, step, steps[j - 1])))
+      chars += step.sql.length
+    }
+  }
   for (const [i, step] of steps.entries()) {
-    if (ctx.signal?.aborted) {
+    // A migration already sent may be running: wait for it (the cancel stops it).
+    if (ctx.signal?.aborted && !ahead.has(i)) {
       const err = new InterruptedError(`interrupted before ${step.name}`)
       err.completed = completed
       throw err
@@ -51,9 +105,28 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
     let outcome: 'done' | 'skipped'
     try {
       const lockTimeoutMs = step.lockTimeoutMs ?? ctx.ddlLockTimeoutMs
-      const run = () => (ctx.blocked ? ctx.blocked(step, lockTimeoutMs, () => runStep(ctx, step)) : runStep(ctx, step))
-      outcome = await withRetries(ctx, step, ctx.watch ? () => ctx.watch!(step, run) : run)
+      const once = step.transactional
+        ? async () => {
+            spoiled = []
+            sendFrom(i)
+            const sent = ahead.get(i)!
+            ahead.delete(i)
+            try {
+              const result = await settleTransactional(ctx.conn, sent)
+              // A skip aborted its transaction: what was sent behind it failed and goes again.
+              if (result === 'skipped') dropAhead()
+              return result
+            } catch (e) {
+              dropAhead()
+              if (isMigrateError(e) && e.code === 'LOCK_LOST') throw lockLostError(ctx.service, step, e)
+              throw e
+            }
+          }
+        : () => runStep(ctx, step)
+      const run = () => (ctx.blocked ? ctx.blocked(step, lockTimeoutMs, once) : once())
+      outcome = await withRetries(ctx, step, ctx.watch ? () => ctx.watch!(step, run, behind) : run)
     } catch (e) {
+      dropAhead()
       let err = isMigrateError(e) ? e : new MigrateError('MIGRATION_FAILED', `${step.file}: ${(e as Error).message}`, { cause: e })
       // Whatever the cancel made the server answer, the run was interrupted.
       if (ctx.signal?.aborted && !(err instanceof InterruptedError)) {
@@ -79,24 +152,27 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
   return completed
 }
 
+/** What a transactional step sends: its guard checks the lock and, after another step of the run, that one's outcome. */
+function transactionalRun(ctx: RunContext, step: PlanStep, previous: PlanStep | undefined): TransactionalRun {
+  const checks = { lockHeld: ctx.lock?.heldSql, after: previous?.version }
+  return {
+    file: step.file,
+    prefix: guardSql(ctx.tracking, ctx.service, step.version, step.direction, checks),
+    body: step.sql,
+    statements: step.statements,
+    suffix: step.direction === 'up' ? recordUpSql(ctx.tracking, ctx.service, step) : recordDownSql(ctx.tracking, ctx.service, step.version),
+    timeoutMs: ctx.timeoutMs,
+    lockTimeoutMs: step.lockTimeoutMs ?? ctx.ddlLockTimeoutMs,
+    signal: ctx.signal,
+  }
+}
+
+/** A step that runs without a transaction, or with its own transactions. */
 async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipped'> {
   const guard = guardSql(ctx.tracking, ctx.service, step.version, step.direction)
   const record =
     step.direction === 'up' ? recordUpSql(ctx.tracking, ctx.service, step) : recordDownSql(ctx.tracking, ctx.service, step.version)
   const lockTimeoutMs = step.lockTimeoutMs ?? ctx.ddlLockTimeoutMs
-
-  if (step.transactional) {
-    return runTransactional(ctx.conn, {
-      file: step.file,
-      prefix: guard,
-      body: step.sql,
-      statements: step.statements,
-      suffix: record,
-      timeoutMs: ctx.timeoutMs,
-      lockTimeoutMs,
-      signal: ctx.signal,
-    })
-  }
 
   // Without a transaction only the session lock prevents a second runner from
   // running the same statements: refuse when it is not really held.

@@ -25,33 +25,31 @@ export interface WatchOptions {
   stallMs: number
   /** Closes the run's connections after a stall (nothing may keep waiting on them). */
   abort: () => void
-  /** False when the lock is gone (never throws). */
-  lockHeld: () => Promise<boolean>
+  /**
+   * False when the lock is gone (never throws). Asked before each migration;
+   * a transactional one's guard also checks the lock on the server as it
+   * starts (HeldLock.heldSql), so this may answer from what it knows.
+   */
+  lockHeld: (step: PlanStep) => Promise<boolean>
   /** Whether `step` is recorded as applied, read on the run's work connection. */
   recorded: (step: PlanStep) => Promise<boolean>
-  /** The same, read on a new connection (the run's own is gone). Throws when the server cannot be reached. */
-  recordedAfresh: (step: PlanStep) => Promise<boolean>
+  /** The same for each of `steps`, read on a new connection (the run's own is gone). Throws when the server cannot be reached. */
+  recordedAfresh: (steps: PlanStep[]) => Promise<boolean[]>
 }
 
 export type Outcome = 'done' | 'skipped'
 
 /** Wraps one migration's run; throws MigrateError LOCK_LOST, CONNECTION_STALLED, CONNECTION_LOST or MIGRATION_FAILED. */
-export function watchSteps(o: WatchOptions): (step: PlanStep, run: () => Promise<Outcome>) => Promise<Outcome> {
-  return async (step, run) => {
-    const held = await bounded(o.lockHeld(), o.stallMs, { target: o.target, doing: `checking the migration lock before ${step.file}` }, o.abort)
-    if (!held) {
-      throw new MigrateError(
-        'LOCK_LOST',
-        `the migration lock of service ${o.service} was lost (its connection closed: a server restart, pg_terminate_backend, ` +
-          `the network, or a migration that called pg_advisory_unlock_all()); ${step.name} and the migrations after it were not started`,
-      )
-    }
+export function watchSteps(o: WatchOptions): (step: PlanStep, run: () => Promise<Outcome>, behind?: () => PlanStep[]) => Promise<Outcome> {
+  return async (step, run, behind) => {
+    const held = await bounded(o.lockHeld(step), o.stallMs, { target: o.target, doing: `checking the migration lock before ${step.file}` }, o.abort)
+    if (!held) throw lockLostError(o.service, step)
     let outcome: Outcome
     try {
       outcome = await bounded(run(), o.stallMs, { target: o.target, doing: `running ${step.file}` }, o.abort)
     } catch (e) {
       if (!(e instanceof StalledError) && !connectionLost(e)) throw e
-      throw await lostDuring(o, step, e)
+      throw await lostDuring(o, step, behind?.() ?? [], e)
     }
     // Another runner's up leaves the record there; another runner's down takes it away.
     if (outcome === 'skipped' && (await o.recorded(step)) !== (step.direction === 'up')) {
@@ -65,15 +63,33 @@ export function watchSteps(o: WatchOptions): (step: PlanStep, run: () => Promise
   }
 }
 
-/** The error for a migration whose connection went away: what happened to it, looked up afresh. */
-async function lostDuring(o: WatchOptions, step: PlanStep, e: unknown): Promise<MigrateError> {
+/** The run stops before `step`: the service's lock is gone. */
+export function lockLostError(service: string, step: PlanStep, cause?: unknown): MigrateError {
+  return new MigrateError(
+    'LOCK_LOST',
+    `the migration lock of service ${service} was lost (its connection closed: a server restart, pg_terminate_backend, ` +
+      `the network, or a migration that called pg_advisory_unlock_all()); ${step.name} and the migrations after it were not started`,
+    { cause },
+  )
+}
+
+/**
+ * The error for a migration whose connection went away: what happened to it,
+ * looked up afresh, and to the migrations sent behind it in the same
+ * pipeline (the server runs what it received, even when its answers are lost).
+ */
+async function lostDuring(o: WatchOptions, step: PlanStep, behind: PlanStep[], e: unknown): Promise<MigrateError> {
   const what = e instanceof StalledError ? e.message : `the connection to ${o.target} was lost while running ${step.file} (${reason(e)})`
   let fate: string
   try {
-    const recorded = await o.recordedAfresh(step)
-    const done = recorded === (step.direction === 'up')
-    if (done) fate = `${step.name} ${step.direction === 'up' ? 'committed' : 'was rolled back (committed)'} before the connection was lost`
-    else if (!step.transactional) {
+    const recorded = await o.recordedAfresh([step, ...behind])
+    const committed = (s: PlanStep, i: number) => recorded[i] === (s.direction === 'up')
+    const done = committed(step, 0)
+    const alsoDone = behind.filter((s, i) => committed(s, i + 1)).map((s) => s.name)
+    if (done) {
+      fate = `${step.name} ${step.direction === 'up' ? 'committed' : 'was rolled back (committed)'} before the connection was lost`
+      if (alsoDone.length > 0) fate += `; so did ${alsoDone.join(', ')}, sent behind it in the same pipeline`
+    } else if (!step.transactional) {
       fate = `${step.name} was not recorded; it runs without a transaction, so some of its statements may have run (the next run starts it again)`
     } else fate = `${step.name} was not ${step.direction === 'up' ? 'applied' : 'rolled back'}`
   } catch (e2) {

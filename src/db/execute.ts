@@ -12,7 +12,7 @@ import { InterruptedError, MigrateError, QueryError } from '../errors.js'
 import type { StepStatement } from '../types.js'
 import { formatMs } from './lock.js'
 import { connectionLost, statementError, toQueryError } from './error.js'
-import { ALREADY_APPLIED, NOT_APPLIED } from './tracking.js'
+import { ALREADY_APPLIED, LOCK_GONE, NOT_APPLIED } from './tracking.js'
 
 export interface TransactionalRun {
   /** File name for messages. */
@@ -74,21 +74,42 @@ function maySetSession(body: string): boolean {
 
 /** 'skipped': another runner already did this step (the guard fired). Throws QueryError otherwise. */
 export async function runTransactional(conn: ReservedSql, run: TransactionalRun): Promise<'done' | 'skipped'> {
+  return settleTransactional(conn, sendTransactional(conn, run))
+}
+
+/** A transactional migration whose messages are on their way (see {@link sendTransactional}). */
+export interface SentTransaction {
+  run: TransactionalRun
+  head: string
+  queries: ReturnType<ReservedSql['unsafe']>[]
+  finished: boolean[]
+  /** Each message's failure, or undefined; never rejects. */
+  outcomes: Promise<{ e: unknown } | undefined>[]
+}
+
+/**
+ * Sends a transactional migration's messages without waiting for an answer,
+ * behind whatever was sent on `conn` before (postgres.js pipelines a
+ * reserved connection's queries): several migrations can be in flight, each
+ * its own transaction. If one before it fails, the server answers this
+ * one's messages with "transaction is aborted" until the rollback (or its
+ * guard stops it: PREVIOUS_NOT_DONE), so it never runs.
+ */
+export function sendTransactional(conn: ReservedSql, run: TransactionalRun): SentTransaction {
   const lock = run.lockTimeoutMs === undefined ? '' : `set local lock_timeout = ${Math.round(run.lockTimeoutMs)};\n`
   const head = 'begin;\n' + lock + run.prefix
-  const tail = (maySetSession(run.body) ? OWN_IDENTITY : '') + run.suffix + 'commit;\n' + (maySetSession(run.body) ? RESET_SESSION : '')
+  const setsSession = maySetSession(run.body)
+  const tail = (setsSession ? OWN_IDENTITY : '') + run.suffix + 'commit;\n' + (setsSession ? RESET_SESSION : '')
   // One message per statement, the head riding with the first and the
   // bookkeeping with the last: a one-statement file is one message, as cheap
   // as sending the file whole. The newline ends a trailing `--` comment; the
   // `;` ends a last statement without one.
-  const texts = !run.statements
+  const statements = run.statements
+  const texts = !statements
     ? [head + run.body + '\n;\n' + tail]
-    : run.statements.length === 0
+    : statements.length === 0
       ? [head + tail]
-      : run.statements.map((s, i) => (i === 0 ? head : '') + s.text + (i === run.statements!.length - 1 ? '\n;\n' + tail : ''))
-  // Every message goes out at once (postgres.js pipelines a reserved
-  // connection's queries); after the first error the server answers the rest
-  // with "transaction is aborted", so the first failure is the one that counts.
+      : statements.map((s, i) => (i === 0 ? head : '') + s.text + (i === statements.length - 1 ? '\n;\n' + tail : ''))
   const queries = texts.map((text) => conn.unsafe(text))
   const finished = queries.map(() => false)
   const outcomes = queries.map((q, i) =>
@@ -97,6 +118,19 @@ export async function runTransactional(conn: ReservedSql, run: TransactionalRun)
       (e: unknown) => ((finished[i] = true), { e }),
     ),
   )
+  return { run, head, queries, finished, outcomes }
+}
+
+/**
+ * Waits for a sent migration's answers: its --timeout and the signal count
+ * from now (the migrations sent before it have finished by then). After the
+ * first error the server answers the rest with "transaction is aborted", so
+ * the first failure is the one that counts; it is rolled back, and so is
+ * everything sent after it. 'skipped': the guard fired. Throws QueryError,
+ * MigrateError (MIGRATION_TIMEOUT, LOCK_LOST) or InterruptedError.
+ */
+export async function settleTransactional(conn: ReservedSql, sent: SentTransaction): Promise<'done' | 'skipped'> {
+  const { run, head, queries, finished, outcomes } = sent
   let timedOut = false
   // The first message not finished: the server cancels the statement it
   // runs, and the ones behind it fail at once in the aborted transaction.
@@ -125,10 +159,12 @@ export async function runTransactional(conn: ReservedSql, run: TransactionalRun)
     const failed = settled.findIndex((o) => o !== undefined)
     if (failed === -1) return 'done'
     const e = settled[failed]!.e
-    // The transaction is aborted (on a lost connection the server has already rolled it back).
+    // The transaction is aborted (on a lost connection the server has already
+    // rolled it back); the rollback also waits for what was sent after it.
     await afterFailure(conn, e, 'rollback')
     const state = (e as { code?: string }).code
     if (state === ALREADY_APPLIED || state === NOT_APPLIED) return 'skipped'
+    if (state === LOCK_GONE) throw new MigrateError('LOCK_LOST', `${run.file}: ${(e as Error).message}`, { cause: e })
     if (run.signal?.aborted) {
       throw new InterruptedError(`${run.file}: interrupted; the migration was cancelled and rolled back`, { cause: e })
     }

@@ -59,6 +59,13 @@ export interface HeldLock {
    * connection is gone.
    */
   alive(): Promise<boolean>
+  /**
+   * A SQL condition, true while the lock is held, for each migration's guard
+   * to check on the server as the migration starts (no round trip of its
+   * own, and it holds for migrations sent ahead in one pipeline). Undefined
+   * where there is no lock to lose (a pooled shared connection).
+   */
+  heldSql?: string
   release(): Promise<void>
 }
 
@@ -106,7 +113,10 @@ export async function acquireServiceLock(conn: ReservedSql | Sql, service: strin
     const got = await bound(attempt(conn, k1, k2, marker, seen))
     // Behind a pooler a shared connection's session lock is not where it seems:
     // exactly-once rests on each migration's guard, there is no lock to lose.
-    if (got) return { alive: () => (got.pooled && !opts.dedicated ? Promise.resolve(true) : got.verify()), ...got, waitedMs: Date.now() - started }
+    if (got) {
+      const none = got.pooled && !opts.dedicated
+      return { ...got, alive: () => (none ? Promise.resolve(true) : got.verify()), heldSql: none ? undefined : got.heldSql, waitedMs: Date.now() - started }
+    }
     const elapsed = Date.now() - started
     if (opts.timeoutMs !== undefined && elapsed >= opts.timeoutMs) {
       const holder = await bound(lockHolder(conn, service))
@@ -173,6 +183,8 @@ const pinnedAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
     const pid = Number(row!.pid)
     return {
       pooled: seen.pooled,
+      // Read from any session: the work connection's guard asks about the lock connection's backend.
+      heldSql: heldBy(String(pid), k1, k2),
       verify: async () => {
         const [r] = await conn.unsafe<{ ok: boolean }[]>(`select pg_backend_pid() = ${pid} and ${heldHere(k1, k2)} as ok`)
         return Boolean(r?.ok)
@@ -191,8 +203,13 @@ const pinnedAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
 
 /** SQL: this backend holds the key (at either level). Two-int4 advisory keys show objsubid 2. */
 function heldHere(k1: number, k2: number): string {
+  return heldBy('pg_backend_pid()', k1, k2)
+}
+
+/** SQL: backend `pid` (an SQL expression) holds the key. */
+function heldBy(pid: string, k1: number, k2: number): string {
   return (
-    `exists (select 1 from pg_catalog.pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted ` +
+    `exists (select 1 from pg_catalog.pg_locks where locktype = 'advisory' and pid = ${pid} and granted ` +
     `and objsubid = 2 and classid = ${Math.trunc(k1)}::int8::oid and objid = ${Math.trunc(k2)}::int8::oid)`
   )
 }
@@ -230,6 +247,9 @@ const sessionAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
   return {
     pooled: seen.pooled || !(await verify()),
     verify,
+    heldSql:
+      `coalesce(current_setting('link_migrate.lock_token', true), '') = ${literal(token)} ` +
+      `and pg_backend_pid() = ${Number(row!.pid)} and ${heldHere(k1, k2)}`,
     // Only where our token is: elsewhere the unlock would be a no-op, and the
     // token must not be cleared from under another runner. Behind a
     // transaction-mode pooler the statement may land on another server

@@ -78,6 +78,8 @@ async function lockedOn<T>(ctx: Context, sql: Sql, signal: AbortSignal | undefin
     // postgres.js never answers (or crashes on) a connection the server
     // closed that is handed back to the pool: never hand it back.
     workLost = isLost(e)
+    // A guard that found the lock gone on a dedicated lock connection: that connection is gone.
+    if ((e as { code?: string })?.code === 'LOCK_LOST' && work !== undefined && work !== lockConn) lost.lock = true
     throw e
   } finally {
     closeSide()
@@ -143,16 +145,18 @@ async function startWatches(ctx: Context, sql: Sql, work: ReservedSql, t: Tracki
     stallMs: ctx.stallMs,
     abort: ctx.abort(sql),
     // Our own pool tells when one of its connections closes; the lock's
-    // own check covers a caller's pool and a lock released by a file.
-    lockHeld: async () => {
+    // own check covers a caller's pool and a lock released by a file: on the
+    // server, in a transactional migration's guard as it starts (no round
+    // trip of its own), else with a query before it.
+    lockHeld: async (step) => {
       try {
-        if (ctx.closes === closesBefore) return await lock.alive()
+        if (ctx.closes === closesBefore) return step.transactional && lock.heldSql !== undefined ? true : await lock.alive()
       } catch {}
       lost.lock = true
       return false
     },
     recorded: (step) => isRecorded(ctx, work, t, step),
-    recordedAfresh: (step) => isRecordedAfresh(ctx, sql, t, step),
+    recordedAfresh: (steps) => isRecordedAfresh(ctx, sql, t, steps),
   })
   return { watch, blocked, closeSide }
 }
@@ -162,13 +166,17 @@ async function isRecorded(ctx: Context, conn: Sql | ReservedSql, t: Tracking, st
   return (await readApplied(conn, t, ctx.service, true)).rows.some((r) => Number(r.version) === step.version)
 }
 
-/** The same on a new connection, after the run's connection was lost (retried briefly: the server may be restarting). */
-async function isRecordedAfresh(ctx: Context, sql: Sql, t: Tracking, step: PlanStep) {
+/** Whether each of `steps` is recorded, on a new connection after the run's connection was lost (retried briefly: the server may be restarting). */
+async function isRecordedAfresh(ctx: Context, sql: Sql, t: Tracking, steps: PlanStep[]): Promise<boolean[]> {
   const doing = 'looking up the bookkeeping'
-  if (ctx.options.sql) return bounded(isRecorded(ctx, ctx.options.sql, t, step), STALL_MARGIN_MS, { target: targetOf(sql), doing })
+  const read = async (conn: Sql) => {
+    const versions = new Set((await readApplied(conn, t, ctx.service, true)).rows.map((r) => Number(r.version)))
+    return steps.map((s) => versions.has(s.version))
+  }
+  if (ctx.options.sql) return bounded(read(ctx.options.sql), STALL_MARGIN_MS, { target: targetOf(sql), doing })
   const fresh = await connect(ctx.connectionConfig(), { max: 1, waitMs: STALL_MARGIN_MS })
   try {
-    return await bounded(isRecorded(ctx, fresh, t, step), STALL_MARGIN_MS, { target: targetOf(fresh), doing })
+    return await bounded(read(fresh), STALL_MARGIN_MS, { target: targetOf(fresh), doing })
   } finally {
     void fresh.end({ timeout: 0 }).catch(() => {})
   }
