@@ -2,7 +2,6 @@
 // and with a caller's postgres.js instance, every method's return value as a
 // whole object, events, the logger, typed errors, and the promises that the
 // library never prints and never exits. Also the built dist/index.js.
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -21,106 +20,14 @@ import {
   QueryError,
   type MigrateEvent,
   type Migrator,
-  type PlanStep,
 } from '../src/index.js'
 import { lockKeys } from '../src/db/keys.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from './helpers/db.js'
 import { migrationsDir, tmpDir, writeMigrations } from './helpers/tmp.js'
 import { readable } from './guarantees/util.js'
+import { applied, files, FILES, norm, sha, step, tableExists, versionRow, within } from './helpers/migrator.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-
-// ------------------------------------------------------------------ helpers
-
-/** The test migrations; `table` renames the table so several services can share a database. */
-const files = (table = 'widgets'): Record<string, string> =>
-  Object.fromEntries(Object.entries(FILES).map(([k, v]) => [k, v.replace(/widgets/g, table)]))
-
-const FILES = {
-  '001_create_widgets.up.sql': 'create table widgets (id int primary key, name text not null);\n',
-  '001_create_widgets.down.sql': 'drop table widgets;\n',
-  '002_seed_widgets.up.sql': "insert into widgets values (1, 'a'), (2, 'b');\n",
-  '002_seed_widgets.down.sql': 'delete from widgets;\n',
-  '003_add_color.up.sql': '-- a comment first\nalter table widgets add column color text;\n',
-  '003_add_color.down.sql': 'alter table widgets drop column color;\n',
-}
-
-const sha = (s: string) => createHash('sha256').update(s.replace(/\r\n/g, '\n'), 'utf8').digest('hex')
-
-function step(version: number, direction: 'up' | 'down'): PlanStep {
-  const stem = Object.keys(FILES).find((f) => f.startsWith(String(version).padStart(3, '0')))!.replace(/\.(up|down)\.sql$/, '')
-  const file = `${stem}.${direction}.sql`
-  return {
-    version,
-    name: stem,
-    direction,
-    file,
-    transactional: true,
-    checksum: sha(FILES[`${stem}.up.sql` as keyof typeof FILES]),
-    sql: FILES[file as keyof typeof FILES],
-    wrapped: false,
-    statements: statementsOf(FILES[file as keyof typeof FILES]),
-  }
-}
-
-/** The one statement of each FILES entry (after any comment line), as prepareStep locates it. */
-function statementsOf(sql: string): PlanStep['statements'] {
-  const lines = sql.split('\n')
-  const line = lines.findIndex((l) => l.length > 0 && !l.startsWith('--'))
-  const text = lines[line]!.replace(/;$/, '')
-  return [{ text, start: sql.indexOf(text), line: line + 1, column: 1 }]
-}
-
-const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
-
-/** Replaces durations and timestamps (after checking their shape) so results compare as whole objects. */
-function norm<T>(value: T): T {
-  return JSON.parse(
-    JSON.stringify(value, (key, v) => {
-      if (key === 'durationMs' || key === 'waitedMs' || key === 'elapsedMs') {
-        assert.type(v, 'number', `${key} is a number`)
-        assert.ok(v >= 0, `${key} >= 0`)
-        return '<ms>'
-      }
-      if ((key === 'appliedAt' || key === 'since') && v !== null) {
-        assert.match(String(v), ISO, `${key} is an ISO timestamp`)
-        return '<ts>'
-      }
-      return v
-    }),
-  ) as T
-}
-
-function applied(version: number, direction: 'up' | 'down' = 'up') {
-  const s = step(version, direction)
-  return { version, name: s.name, direction, status: direction === 'up' ? 'applied' : 'rolled-back', durationMs: '<ms>' }
-}
-
-async function tableExists(db: FreshDatabase, name: string): Promise<boolean> {
-  const [row] = await db.sql<{ ok: boolean }[]>`select to_regclass(${name}) is not null as ok`
-  return row!.ok
-}
-
-async function versionRow(db: FreshDatabase, service: string) {
-  const rows = await db.sql<{ version: number; description: string }[]>`
-    select version::int as version, description from schema_versions where service = ${service}`
-  return rows.map((r) => ({ ...r }))
-}
-
-/** Runs fn while a promise of it may hang: fails the test instead of hanging the file. */
-async function within<T>(ms: number, what: string, fn: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      fn(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 // ======================================================= createMigrator({ url })
 
@@ -581,100 +488,6 @@ caller("a caller's instance with transform: postgres.camel works (one-word colum
 })
 
 callerSuite.run()
-
-// ======================================================= reported bugs
-
-const deadlockSuite = suite('concurrent runs of one service in one process')
-const deadlock = readable(deadlockSuite)
-const DL: { db?: FreshDatabase } = {}
-deadlockSuite.before(async () => {
-  DL.db = await freshDatabase('deadlock')
-})
-deadlockSuite.after(async () => {
-  await DL.db?.drop()
-})
-
-deadlock(
-  'two concurrent up() of one service on one pool take turns (no deadlock over the pool\'s connections)',
-  async () => {
-    const dir = await migrationsDir(files('dl_widgets'))
-    const holder = postgres(DL.db!.url, { max: 1, onnotice: () => {} })
-    const [k1, k2] = lockKeys.session('deadlock-svc')
-    const waits: MigrateEvent[] = []
-    // The migrator's own pool (max 2). The same happens with a caller's instance shared by two migrators of one service.
-    const m = createMigrator({ dir, service: 'deadlock-svc', url: DL.db!.url, onEvent: (e) => e.type === 'lock-wait' && waits.push(e) })
-    try {
-      await holder`select pg_advisory_lock(${k1}, ${k2})`
-      const both = Promise.all([m.up(), m.up()])
-      both.catch(() => undefined)
-      // One call polls the database lock; the other waits its turn in-process. Then the lock is freed.
-      for (let i = 0; i < 200 && waits.length < 1; i++) await new Promise((r) => setTimeout(r, 25))
-      assert.is(waits.length, 1, 'exactly one call polls the database lock')
-      await holder`select pg_advisory_unlock(${k1}, ${k2})`
-      const results = await within(5_000, 'two concurrent up() of one service', () => both)
-      assert.equal(results.map((r) => r.results.length).sort(), [0, 3])
-    } finally {
-      await holder.end({ timeout: 5 })
-      await m.close() // ends a deadlocked pool after its 5 s grace
-    }
-  },
-)
-
-deadlock('when another runner applied a step while this one waited on it (skipped), the returned currentVersion counts it', async () => {
-  const dir = await migrationsDir(files('skip_widgets'))
-  const m = createMigrator({ dir, service: 'skip-svc', url: DL.db!.url })
-  const other = postgres(DL.db!.url, { max: 1, onnotice: () => {} })
-  try {
-    await m.markTo(0) // creates the bookkeeping tables, marks nothing
-    const [x1, x2] = lockKeys.xact('skip-svc')
-    const step1 = step(1, 'up')
-    // Another runner (a killed one's orphaned transaction, or one behind a transaction pooler) is inside migration 1.
-    const tx = other.begin(async (t) => {
-      await t`select pg_advisory_xact_lock(${x1}, ${x2})`
-      await t.unsafe(files('skip_widgets')['001_create_widgets.up.sql']!)
-      await t`insert into migration_records (service, version, name, checksum) values ('skip-svc', 1, ${step1.name}, ${step1.checksum})`
-      await t`insert into schema_versions (service, version, description) values ('skip-svc', 1, ${step1.name})`
-      await new Promise((r) => setTimeout(r, 700))
-    })
-    tx.catch(() => undefined)
-    await new Promise((r) => setTimeout(r, 100))
-    const r = await within(10_000, 'up() behind another runner', () => m.up())
-    await tx
-    assert.equal(
-      norm(r.results).map((x) => [x.version, x.status]),
-      [
-        [1, 'skipped'],
-        [2, 'applied'],
-        [3, 'applied'],
-      ],
-    )
-    assert.is(r.currentVersion, 3)
-    const d = await m.down({ steps: 2 })
-    assert.is(d.currentVersion, 1)
-    // The case that fails: only the skipped step left to do.
-    await m.down()
-    const tx2 = other.begin(async (t) => {
-      await t`select pg_advisory_xact_lock(${x1}, ${x2})`
-      await t.unsafe(files('skip_widgets')['001_create_widgets.up.sql']!)
-      await t`insert into migration_records (service, version, name, checksum) values ('skip-svc', 1, ${step1.name}, ${step1.checksum})`
-      await t`insert into schema_versions (service, version, description) values ('skip-svc', 1, ${step1.name})
-              on conflict (service) do update set version = 1`
-      await new Promise((r) => setTimeout(r, 700))
-    })
-    tx2.catch(() => undefined)
-    await new Promise((r) => setTimeout(r, 100))
-    const r2 = await within(10_000, 'up({ to: 1 }) behind another runner', () => m.up({ to: 1 }))
-    await tx2
-    assert.equal(norm(r2.results).map((x) => [x.version, x.status]), [[1, 'skipped']])
-    assert.equal(await versionRow(DL.db!, 'skip-svc'), [{ version: 1, description: step1.name }])
-    assert.is(r2.currentVersion, 1, 'the database says 1 (schema_versions), the result says otherwise')
-  } finally {
-    await other.end({ timeout: 5 })
-    await m.close()
-  }
-})
-
-deadlockSuite.run()
 
 // ======================================================= errors
 

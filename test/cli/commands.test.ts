@@ -10,7 +10,6 @@ import {
   assertLines,
   checksumOf,
   copyFixture,
-  databases,
   lines,
   prefixed,
   publicRelations,
@@ -23,6 +22,7 @@ import {
   snapshot,
   trackingExists,
 } from './support.js';
+import { databases } from '../helpers/db.js';
 
 const test = suite('cli: up and down');
 const dbs = databases('cli_cmd');

@@ -4,9 +4,9 @@
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { FreshDatabase } from '../helpers/db.js';
+import { databases, type FreshDatabase } from '../helpers/db.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { assertExit, databases, lines, recorder, serviceDir, show, snapshot, trackingExists } from './support.js';
+import { assertExit, lines, recorder, serviceDir, show, snapshot, trackingExists } from './support.js';
 
 const test = suite('cli: usage, configuration and file errors');
 const dbs = databases('cli_config');

@@ -3,10 +3,9 @@
 // password never reaches any output.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { FreshDatabase } from '../helpers/db.js';
+import { databases, type FreshDatabase } from '../helpers/db.js';
 import {
   assertExit,
-  databases,
   deadPort,
   envFromUrl,
   lines,

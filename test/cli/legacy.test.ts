@@ -12,7 +12,6 @@ import {
   assertExit,
   assertLines,
   copyFixture,
-  databases,
   lines,
   prefixed,
   records,
@@ -22,6 +21,7 @@ import {
   snapshot,
   trackingExists,
 } from './support.js';
+import { databases } from '../helpers/db.js';
 
 const test = suite('cli: legacy -action form');
 const dbs = databases('cli_legacy');

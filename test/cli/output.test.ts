@@ -9,7 +9,6 @@ import {
   appendTo,
   assertExit,
   assertLines,
-  databases,
   lines,
   recorder,
   ROOT,
@@ -17,6 +16,7 @@ import {
   show,
   type Recorded,
 } from './support.js';
+import { databases } from '../helpers/db.js';
 
 const test = suite('cli: output');
 const dbs = databases('cli_output');

@@ -4,7 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnCli } from '../helpers/cli.js';
-import { assertExit, databases, rawLines, recorder, serviceDir } from './support.js';
+import { assertExit, rawLines, recorder, serviceDir } from './support.js';
+import { databases } from '../helpers/db.js';
 
 const test = suite('cli: times in log lines');
 const dbs = databases('cli_progress');

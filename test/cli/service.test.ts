@@ -7,7 +7,8 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tmpDir } from '../helpers/tmp.js';
-import { assertExit, copyFixture, databases, lines, records, recorder, show, snapshot, trackingExists } from './support.js';
+import { assertExit, copyFixture, lines, records, recorder, show, snapshot, trackingExists } from './support.js';
+import { databases } from '../helpers/db.js';
 
 const test = suite('cli: derived service names');
 const dbs = databases('cli_service');

@@ -7,8 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnCli } from '../helpers/cli.js';
-import type { FreshDatabase } from '../helpers/db.js';
-import { databases, lines, records, relationExists, schemaVersion, serviceDir } from './support.js';
+import { databases, type FreshDatabase } from '../helpers/db.js';
+import { lines, records, relationExists, schemaVersion, serviceDir } from './support.js';
 
 const test = suite('cli: signals during up and down');
 const dbs = databases('cli_sig');

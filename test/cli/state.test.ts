@@ -10,7 +10,6 @@ import {
   assertLines,
   checksumOf,
   copyFixture,
-  databases,
   lines,
   prefixed,
   re,
@@ -22,6 +21,7 @@ import {
   snapshot,
   trackingExists,
 } from './support.js';
+import { databases } from '../helpers/db.js';
 
 const test = suite('cli: status, verify, generate, mark, repair');
 const dbs = databases('cli_state');

@@ -9,7 +9,6 @@ import type postgres from 'postgres';
 import * as assert from 'uvu/assert';
 import { runCli, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { withoutTimes } from '../guarantees/util.js';
-import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js';
 import { tmpDir, writeMigrations } from '../helpers/tmp.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -212,23 +211,6 @@ export async function deadPort(): Promise<number> {
     });
   });
 }
-
-/** Fresh databases of one test file, all dropped by dropAll() in the suite's `after` hook. */
-export function databases(prefix: string) {
-  const made: FreshDatabase[] = [];
-  return {
-    async fresh(): Promise<FreshDatabase> {
-      const db = await freshDatabase(prefix);
-      made.push(db);
-      return db;
-    },
-    async dropAll(): Promise<void> {
-      await Promise.all(made.splice(0).map((d) => d.drop().catch(() => undefined)));
-      await closeAdmin();
-    },
-  };
-}
-
 
 /** SPEC 3 checksum of a file: SHA-256 of the content without BOM, CRLF as LF. */
 export async function checksumOf(file: string): Promise<string> {

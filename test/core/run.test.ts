@@ -14,7 +14,7 @@ import postgres from 'postgres'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runCli, spawnCli, type CliResult } from '../helpers/cli.js'
-import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
+import { databases, type FreshDatabase } from '../helpers/db.js'
 import { migrationsDir } from '../helpers/tmp.js'
 import { createMigrator } from '../../src/index.js'
 
@@ -23,20 +23,8 @@ const PREFIX = `[${SERVICE}-migrations]`
 
 // ------------------------------------------------------------------ helpers
 
-const databases: FreshDatabase[] = []
-
-async function db(): Promise<FreshDatabase> {
-  const d = await freshDatabase('core_run')
-  databases.push(d)
-  return d
-}
-
-/** Drops every database made so far and closes the admin pool: the `after` hook of every suite. */
-async function cleanup(): Promise<void> {
-  const all = databases.splice(0)
-  await Promise.all(all.map((d) => d.drop().catch(() => undefined)))
-  await closeAdmin()
-}
+/** `db()` makes a fresh database; `cleanup()` drops them all: the `after` hook of every suite. */
+const { fresh: db, dropAll: cleanup } = databases('core_run')
 
 function cli(command: string, dir: string, d: FreshDatabase, ...args: string[]): Promise<CliResult> {
   return runCli([command, '--dir', dir, '--service', SERVICE, '--database-url', d.url, ...args])

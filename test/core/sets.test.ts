@@ -11,26 +11,15 @@ import { fileURLToPath } from 'node:url'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runCli, type CliResult } from '../helpers/cli.js'
-import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
+import { databases, type FreshDatabase } from '../helpers/db.js'
 import { migrationsDir } from '../helpers/tmp.js'
 
 const SETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'sets')
 const SERVICE = 'sets-svc'
 const PREFIX = `[${SERVICE}-migrations]`
 
-const databases: FreshDatabase[] = []
-
-async function db(): Promise<FreshDatabase> {
-  const d = await freshDatabase('core_sets')
-  databases.push(d)
-  return d
-}
-
-async function cleanup(): Promise<void> {
-  const all = databases.splice(0)
-  await Promise.all(all.map((d) => d.drop().catch(() => undefined)))
-  await closeAdmin()
-}
+/** `db()` makes a fresh database; `cleanup()` drops them all: the `after` hook of every suite. */
+const { fresh: db, dropAll: cleanup } = databases('core_sets')
 
 function cli(set: string, d: FreshDatabase, ...args: string[]): Promise<CliResult> {
   const [command, ...rest] = args

@@ -81,3 +81,19 @@ export async function freshDatabase(prefix = 'lm'): Promise<FreshDatabase> {
     },
   };
 }
+
+/** Fresh databases of one test file, all dropped by dropAll() in the suite's `after` hook. */
+export function databases(prefix: string) {
+  const made: FreshDatabase[] = [];
+  return {
+    async fresh(): Promise<FreshDatabase> {
+      const db = await freshDatabase(prefix);
+      made.push(db);
+      return db;
+    },
+    async dropAll(): Promise<void> {
+      await Promise.all(made.splice(0).map((d) => d.drop().catch(() => undefined)));
+      await closeAdmin();
+    },
+  };
+}
