@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'CONNECTION_LOST'
   | 'LOCK_LOST'
   | 'VERSION_TOO_LARGE'
+  | 'READ_ONLY'
   // integrity (exit 3)
   | 'INTEGRITY'
 

@@ -34,6 +34,8 @@ export interface MigrationFile {
 export interface Warning {
   file: string
   message: string
+  /** A `.sql` entry that up never runs (not a migration name, or not a regular file): up and down say so too. */
+  ignored?: true
 }
 
 /** The result of reading a migrations directory. */

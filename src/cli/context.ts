@@ -96,8 +96,9 @@ export async function createContext(command: string, flags: Flags, io: Io, args:
     str('ddl-lock-timeout') === undefined ? undefined : parseDuration('--ddl-lock-timeout', str('ddl-lock-timeout')!)
   const retries = int('retries', '--retries')
   const trackingSchema = str('tracking-schema')
-  if (trackingSchema !== undefined && trackingSchema.length > 63) {
-    throw new ConfigError(`--tracking-schema is ${trackingSchema.length} characters long; PostgreSQL names are at most 63`)
+  // PostgreSQL cuts longer names to 63 bytes (with only a NOTICE): the tables would land in another schema.
+  if (trackingSchema !== undefined && Buffer.byteLength(trackingSchema) > 63) {
+    throw new ConfigError(`--tracking-schema is ${Buffer.byteLength(trackingSchema)} bytes long; PostgreSQL names are at most 63 bytes`)
   }
   if (trackingSchema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(trackingSchema)) {
     throw new ConfigError(`--tracking-schema must be a plain identifier (letters, digits, _), got ${JSON.stringify(trackingSchema)}`)

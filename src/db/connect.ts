@@ -10,6 +10,7 @@
 import postgres, { type Sql } from 'postgres'
 import { type ConnectionConfig } from '../config/connection.js'
 import { toPostgresOptions } from '../config/driver-options.js'
+import { printable } from '../config/redact.js'
 import { ConnectError } from '../errors.js'
 import { bounded } from './deadline.js'
 
@@ -99,10 +100,14 @@ export function targetOf(sql: Sql): string {
   return `${host.includes(':') ? `[${host}]` : host}:${o?.port?.[0] ?? 5432}`
 }
 
-/** `database "linkdb" on 127.0.0.1:5432 as user "linkuser"`; never the password. */
+/**
+ * `database "linkdb" on 127.0.0.1:5432 as user "linkuser"`; never the
+ * password. Line breaks in the names (a URL pasted with one) are escaped:
+ * one line, no forged log line.
+ */
 export function describeTarget(c: ConnectionConfig): string {
-  const host = c.host.startsWith('/') ? `socket ${c.host}` : c.host.includes(':') ? `[${c.host}]` : c.host
-  return `database "${c.database}" on ${host}:${c.port} as user "${c.user}"`
+  const host = printable(c.host.startsWith('/') ? `socket ${c.host}` : c.host.includes(':') ? `[${c.host}]` : c.host)
+  return `database "${printable(c.database)}" on ${host}:${c.port} as user "${printable(c.user)}"`
 }
 
 /** The server's or the network's reason, in words a person at 3 a.m. can act on. */
@@ -112,12 +117,12 @@ export function connectReason(e: unknown, c: ConnectionConfig): string {
   if (tls) return tls
   switch (err.code) {
     case 'ECONNREFUSED':
-      return `connection refused (is PostgreSQL running and listening on ${c.host}:${c.port}?)`
+      return `connection refused (is PostgreSQL running and listening on ${printable(c.host)}:${c.port}?)`
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return `host "${c.host}" not found`
+      return `host "${printable(c.host)}" not found`
     case 'ENOENT':
-      return `no server socket in ${c.host}`
+      return `no server socket in ${printable(c.host)}`
     case 'CONNECT_TIMEOUT':
     case 'CONNECTION_STALLED':
       return `the server did not answer (connect_timeout ${c.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S}s)`
@@ -164,7 +169,7 @@ function tlsReason(err: { code?: string; message?: string }, c: ConnectionConfig
     const cert = (err as { cert?: { subjectaltname?: string; subject?: { CN?: string } } }).cert
     const names = cert?.subjectaltname || (cert?.subject?.CN ? `CN=${cert.subject.CN}` : 'other names')
     return (
-      `the server's certificate is for ${names}, which does not match the host ${c.host} (sslmode verify-full checks the name): ` +
+      `the server's certificate is for ${names}, which does not match the host ${printable(c.host)} (sslmode verify-full checks the name): ` +
       'connect by a name the certificate has, or use sslmode verify-ca'
     )
   }

@@ -44,6 +44,10 @@ export class Context {
     if (options.trackingSchema !== undefined && options.trackingSchema.length === 0) {
       throw new ConfigError('trackingSchema is empty')
     }
+    // PostgreSQL cuts longer names to 63 bytes (with only a NOTICE): the tables would land in another schema.
+    if (options.trackingSchema !== undefined && Buffer.byteLength(options.trackingSchema) > 63) {
+      throw new ConfigError(`trackingSchema is ${Buffer.byteLength(options.trackingSchema)} bytes long; PostgreSQL names are at most 63 bytes`)
+    }
     this.stallMs = this.timeoutMs + STALL_MARGIN_MS
   }
 

@@ -8,7 +8,7 @@ import { readSource } from '../source/scan.js'
 import type { RunResult, Source } from '../types.js'
 import type { Context } from './context.js'
 import { locked, runContext } from './locked.js'
-import { count, prepare } from './steps.js'
+import { count, ignoredFiles, prepare } from './steps.js'
 
 export type DownRunOptions = DownOptions & { dryRun?: boolean; signal?: AbortSignal }
 
@@ -51,9 +51,12 @@ export async function down(ctx: Context, opts: DownRunOptions = {}): Promise<Run
 /** The down files to run for `state`, read and checked, with a warning for each whose up file changed. */
 async function planSteps(ctx: Context, sql: Sql, source: Source, state: State, opts: DownOptions) {
   const files = planDown(state, source.migrations, opts)
-  const warnings = files
-    .filter((f) => state.modified.some((m) => m.version === f.version))
-    .map((f) => `${f.up.file} changed since it was applied; its down file may not match what is in the database`)
+  const warnings = [
+    ...ignoredFiles(source),
+    ...files
+      .filter((f) => state.modified.some((m) => m.version === f.version))
+      .map((f) => `${f.up.file} changed since it was applied; its down file may not match what is in the database`),
+  ]
   const contents = await Promise.all(files.map(async (f) => (await readSource(f.down!)).content))
   const steps = prepareAll(files, (f) => prepare(ctx, sql, f, 'down', contents[files.indexOf(f)]!, f.down!.file))
   // A syntax error in the 8th down of `down --to 40` stops it before the first rollback.

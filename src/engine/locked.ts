@@ -11,6 +11,7 @@ import { bounded, STALL_MARGIN_MS } from '../db/deadline.js'
 import { connectionLost } from '../db/error.js'
 import { acquireServiceLock, type HeldLock } from '../db/lock.js'
 import { ensureTables, readApplied, type Tracking } from '../db/tracking.js'
+import { inspectSession } from '../db/session.js'
 import { InterruptedError } from '../errors.js'
 import type { PlanStep } from '../types.js'
 import type { Context } from './context.js'
@@ -68,6 +69,8 @@ async function lockedOn<T>(ctx: Context, sql: Sql, signal: AbortSignal | undefin
     // nothing else: the lock may then live in a transaction kept open on it,
     // which no connection pooler can separate from its lock (db/lock.ts).
     const max = (sql as unknown as { options?: { max?: number } }).options?.max ?? 1
+    // A standby says so once, before the lock and before any file.
+    await ctx.net(sql, 'checking the server session', inspectSession(lockConn, targetOf(sql)))
     held = await takeLock(ctx, sql, lockConn, max >= 2, signal)
     work = max >= 2 ? await ctx.net(sql, 'opening the connection for the migrations', sql.reserve()) : lockConn
     await ctx.net(sql, 'creating the bookkeeping tables', ensureTables(work, t))

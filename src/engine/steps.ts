@@ -8,8 +8,17 @@ import { prepareStep } from '../core/prepare.js'
 import { narrowVersionColumns, widenVersionSql, type Tracking } from '../db/tracking.js'
 import { MigrateError } from '../errors.js'
 import { MAX_INTEGER_VERSION } from '../source/name.js'
-import type { MigrationFile, MigrationResult, PlanStep } from '../types.js'
+import type { MigrationFile, MigrationResult, PlanStep, Source } from '../types.js'
 import type { Context } from './context.js'
+
+/**
+ * `.sql` entries of the directory that up never runs (`-1_x.up.sql`,
+ * `001_a.UP.sql`, a FIFO named `notes.sql`), said by up and down so a file
+ * meant as a migration is not skipped in silence.
+ */
+export function ignoredFiles(source: Source): string[] {
+  return source.warnings.filter((w) => w.ignored).map((w) => `${w.file} ${w.message}`)
+}
 
 /** Server major version from the connection's parameters (no round trip). */
 function serverMajor(sql: Sql): number | undefined {

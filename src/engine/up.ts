@@ -7,7 +7,7 @@ import { InterruptedError } from '../errors.js'
 import type { MigrationFile, PlanStep, RunResult } from '../types.js'
 import type { Context } from './context.js'
 import { locked, runContext } from './locked.js'
-import { checkVersionColumns, count, modifiedWarnings, prepare } from './steps.js'
+import { checkVersionColumns, count, ignoredFiles, modifiedWarnings, prepare } from './steps.js'
 import type { RunOptions } from './types.js'
 
 export async function up(ctx: Context, opts: RunOptions = {}): Promise<RunResult> {
@@ -25,7 +25,7 @@ export async function up(ctx: Context, opts: RunOptions = {}): Promise<RunResult
   const first = fast
     ? { state: computeState(source.migrations, fast.applied.rows), duplicates: fast.applied.duplicates, exist: fast.exist }
     : await ctx.readState(sql, t, source.migrations)
-  const warnings = modifiedWarnings(first.state)
+  const warnings = [...ignoredFiles(source), ...modifiedWarnings(first.state)]
   for (const w of warnings) emit({ type: 'warning', service, message: w })
   const prepared = new Map<number, PlanStep>()
   const stepsFor = (files: MigrationFile[]) =>

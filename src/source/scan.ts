@@ -141,7 +141,7 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
       if (parseName(file)) {
         problems.push({ file, message: `is ${what}; a migration must be a regular file (or a symlink to one)` })
       } else {
-        warnings.push({ file, message: `is ${what}, not a migration file; ignored` })
+        warnings.push({ file, message: `is ${what}, not a migration file; ignored`, ignored: true })
       }
       continue
     }
@@ -153,6 +153,7 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
         message: mistake
           ? `is not a migration file name: ${mistake}; ignored`
           : 'is not a migration file name (NNN_description.up.sql / .down.sql); ignored',
+        ignored: true,
       })
       continue
     }

@@ -8,6 +8,8 @@ import { mkdir, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { createMigrator, isMigrateError } from '../../src/index.js'
+import { closeAdmin, freshDatabase } from '../helpers/db.js'
 import { migrationsDir, tmpDir } from '../helpers/tmp.js'
 import { readable, runTimed, show } from './util.js'
 
@@ -39,7 +41,27 @@ test('a newline in an environment value is escaped: one line, no forged log line
 test('an over-long --tracking-schema names the length limit', async () => {
   const r = await up({ DATABASE_URL: 'postgres://u@127.0.0.1:1/app' }, ['--tracking-schema', 'x'.repeat(70)])
   assert.is(r.code, 2, show(r))
-  assert.match(r.stderr, /--tracking-schema is 70 characters long; PostgreSQL names are at most 63/, show(r))
+  assert.match(r.stderr, /--tracking-schema is 70 bytes long; PostgreSQL names are at most 63 bytes/, show(r))
+})
+
+test('a line break in the database name of the URL is escaped in the connection error: one line', async () => {
+  const forged = '[msg-svc-migrations] All migrations completed successfully'
+  const r = await up({ DATABASE_URL: `postgres://u@127.0.0.1:1/app\n${forged}` })
+  assert.is(r.code, 1, show(r))
+  const all = errorLines(r.stderr)
+  assert.is(all.length, 1, show(r))
+  assert.ok(all[0]!.includes(`cannot connect to database "app\\n${forged}" on 127.0.0.1:1`), show(r))
+  assert.not.match(r.stdout + r.stderr, /^\[msg-svc-migrations\] All migrations completed/m, show(r))
+})
+
+test('the library: a trackingSchema over 63 bytes is refused at once, naming the limit in bytes', () => {
+  try {
+    createMigrator({ url: 'postgres://u@127.0.0.1:1/app', dir: '.', service: 'msg-svc', trackingSchema: 'é'.repeat(40) })
+    assert.unreachable('should throw')
+  } catch (e) {
+    assert.ok(isMigrateError(e), String(e))
+    assert.equal([e.code, e.message], ['CONFIG_INVALID', 'trackingSchema is 80 bytes long; PostgreSQL names are at most 63 bytes'])
+  }
 })
 
 test('a FIFO, a device and a directory symlink named like migrations: up and lint name each, exit 1, never open them', async () => {
@@ -65,6 +87,32 @@ test('a FIFO, a device and a directory symlink named like migrations: up and lin
   for (const line of expected) {
     const [file, message] = line.split(': ')
     assert.match(l.stdout, new RegExp(`${file!.replace(/\./g, '\\.')}:1:1  error  unreadable-file  ${message!.replace(/[().]/g, '\\$&')}`), show(l))
+  }
+})
+
+test('up and down say which .sql files they ignore (-1_x.up.sql, 002_b.UP.sql), once each', async () => {
+  const db = await freshDatabase('ignored_files')
+  try {
+    const dir = await migrationsDir({
+      '001_a.up.sql': 'create table ign_a (id int);\n',
+      '001_a.down.sql': 'drop table ign_a;\n',
+      '-1_x.up.sql': 'select 1;\n',
+      '002_b.UP.sql': 'create table ign_b (id int);\n',
+    })
+    const expected = [
+      '[msg-svc-migrations] Warning: -1_x.up.sql is not a migration file name: a version is digits only, without a sign; ignored',
+      '[msg-svc-migrations] Warning: 002_b.UP.sql is not a migration file name: the suffix must be lower case (.up.sql, .down.sql, _up.sql, _down.sql); ignored',
+    ]
+    for (const command of ['up', 'down']) {
+      const r = await runTimed([command, '--dir', dir, '--service', 'msg-svc', '--database-url', db.url], { timeoutMs: 30_000 })
+      assert.is(r.code, 0, show(r))
+      const all = errorLines(r.stdout + r.stderr)
+      assert.equal(all.filter((l) => / Warning: /.test(l)), expected, show(r))
+      assert.match(r.stdout, /Successfully (applied|rolled back) migration 001_a/, show(r))
+    }
+  } finally {
+    await db.drop()
+    await closeAdmin()
   }
 })
 

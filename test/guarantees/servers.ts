@@ -197,6 +197,68 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   return cluster
 }
 
+/** A hot standby of a private cluster: streaming from it, read-only, on its own port. */
+export interface Standby {
+  url: string
+  port: number
+  stop(): void
+  log(): string
+}
+
+/**
+ * A hot standby of `primary` (started with `local replication all trust` in
+ * its hba): pg_basebackup -R over the primary's unix socket with a fast
+ * checkpoint, then started on a free port. Same password as the primary.
+ */
+export async function startStandby(primary: Cluster): Promise<Standby> {
+  const bin = pgBin()
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lm-standby-pg-'))
+  giveToPostgres(tmp)
+  const data = path.join(tmp, 'data')
+  const logFile = path.join(tmp, 'postgres.log')
+  const run = (tool: string, args: string[], timeout = 90_000) => {
+    const c = asPostgres(path.join(bin, tool), args)
+    return spawnSync(c.cmd, c.args, { cwd: tmp, encoding: 'utf8', timeout })
+  }
+  const backup = run('pg_basebackup', ['-D', data, '-R', '-h', primary.sockDir, '-p', String(primary.port), '-U', 'postgres', '-X', 'stream', '-c', 'fast', '--no-sync'])
+  if (backup.status !== 0) {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    throw new Error(`pg_basebackup failed: ${backup.stdout}${backup.stderr}`)
+  }
+  const port = await freePort()
+  fs.appendFileSync(path.join(data, 'postgresql.conf'), `\n# the standby\nport = ${port}\nhot_standby = on\n`)
+  const readLog = () => {
+    try {
+      return fs.readFileSync(logFile, 'utf8')
+    } catch {
+      return ''
+    }
+  }
+  const started = run('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '60', 'start'])
+  let stopped = false
+  const stop = () => {
+    if (stopped) return
+    stopped = true
+    stoppers.delete(stop)
+    if (fs.existsSync(path.join(data, 'postmaster.pid'))) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop'], 40_000)
+    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 })
+  }
+  onExit(stop)
+  if (started.status !== 0) {
+    const why = `pg_ctl start (standby) failed: ${started.stdout}${started.stderr}\n${readLog()}`
+    stop()
+    throw new Error(why)
+  }
+  const url = `postgres://postgres:${encodeURIComponent(primary.password)}@127.0.0.1:${port}/postgres`
+  try {
+    await waitForLogin(url, 30_000)
+  } catch (e) {
+    stop()
+    throw e
+  }
+  return { url, port, stop, log: readLog }
+}
+
 /** A real login and `select 1`, retried until it works or `timeoutMs` passes. */
 export async function waitForLogin(url: string, timeoutMs: number, ssl?: postgres.Options<{}>['ssl']): Promise<void> {
   const deadline = Date.now() + timeoutMs

@@ -123,13 +123,13 @@ layout('.sql files that do not match the pattern are warnings', async () => {
     dir,
     migrations: [migration(dir, 1, '001_a.up.sql', 'SELECT 1;\n')],
     warnings: [
-      { file: '-1_x.up.sql', message: 'is not a migration file name: a version is digits only, without a sign; ignored' },
-      { file: '002_b.sql', message },
-      { file: '003_c.UP.sql', message: lower },
-      { file: '005_e_DOWN.SQL', message: lower },
-      { file: 'SEED.SQL', message },
-      { file: 'schema.sql', message },
-      { file: 'v004_d.up.sql', message },
+      { file: '-1_x.up.sql', message: 'is not a migration file name: a version is digits only, without a sign; ignored', ignored: true },
+      { file: '002_b.sql', message, ignored: true },
+      { file: '003_c.UP.sql', message: lower, ignored: true },
+      { file: '005_e_DOWN.SQL', message: lower, ignored: true },
+      { file: 'SEED.SQL', message, ignored: true },
+      { file: 'schema.sql', message, ignored: true },
+      { file: 'v004_d.up.sql', message, ignored: true },
     ],
     problems: [],
   })
@@ -188,8 +188,8 @@ layout('an entry named like a migration that is not a regular file is a problem 
     dir,
     migrations: [migration(dir, 1, '001_a.up.sql', 'SELECT 1;\n')],
     warnings: [
-      { file: 'notes.sql', message: 'is a FIFO (named pipe), not a migration file; ignored' },
-      { file: 'x.up.sql', message: 'is a directory, not a migration file; ignored' },
+      { file: 'notes.sql', message: 'is a FIFO (named pipe), not a migration file; ignored', ignored: true },
+      { file: 'x.up.sql', message: 'is a directory, not a migration file; ignored', ignored: true },
     ],
     problems: [
       { file: '002_dir.up.sql', message: `is a directory${must}` },
