@@ -180,7 +180,8 @@ async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipp
     throw new MigrateError(
       'POOLER_UNSAFE',
       `${step.file} runs without a transaction (${step.noTransactionReason}), and the migration lock is not held ` +
-        'on one server session (a connection pooler in transaction mode?): run it over a direct connection to PostgreSQL',
+        'on one server session (the connection goes through a pooler or proxy, or a migration released the lock): ' +
+        'run it over a direct connection to PostgreSQL',
     )
   }
   const statements = step.statements ?? []

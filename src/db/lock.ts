@@ -29,11 +29,16 @@
  *   together with a per-session token, released only on the session that
  *   carries that token.
  *
- * Either way, a transaction-mode pooler is detected (a per-session value set
- * by one statement is gone, or a foreign lock token is found, in the next) and
- * reported as `pooled`: exactly-once then also rests on each migration's
- * transaction-level guard, and files that run without a transaction are
- * refused (their session settings would not stay on one server connection).
+ *   Only on a connection proven to be one server session (db/session.ts:
+ *   the backend pid announced at login is the one that runs the
+ *   statements). Otherwise (a pooler or proxy) no session-level lock is
+ *   taken at all, so none can be left behind on a pooled server connection:
+ *   the run goes on under each migration's transaction-level guard alone.
+ *
+ * A connection not proven to be one server session is reported as `pooled`:
+ * exactly-once then rests on each migration's transaction-level guard, and
+ * files that run without a transaction are refused (their statements and
+ * session settings could land on different server connections).
  */
 import { randomBytes } from 'node:crypto'
 import type { ReservedSql, Sql } from 'postgres'
@@ -82,14 +87,18 @@ export interface LockOptions {
    * more. Default false (session-level lock).
    */
   dedicated?: boolean
+  /**
+   * Whether `conn` is proven to be one server session (db/session.ts). False:
+   * no session-level lock is taken (a shared connection goes on lockless,
+   * under each migration's guard) and the lock reports `pooled`. Undefined:
+   * not known (detected from the statements, as before).
+   */
+  oneSession?: boolean
   /** Bounds each round trip of the wait (a silent network must not hang it: db/deadline.ts). */
   bound?: <T>(round: Promise<T>) => Promise<T>
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>
 }
-
-/** Tries of a shared connection's release before giving up (each a round trip). */
-const RELEASE_TRIES = 50
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
@@ -106,7 +115,7 @@ export async function acquireServiceLock(conn: ReservedSql | Sql, service: strin
   const bound = opts.bound ?? (<T>(p: Promise<T>) => p)
   const sleep = opts.sleep ?? defaultSleep
   const started = Date.now()
-  const seen = { pooled: false }
+  const seen = { pooled: opts.oneSession === false }
   let nextReport = 0
   let pause = 50
   for (;;) {
@@ -223,6 +232,9 @@ function heldBy(pid: string, k1: number, k2: number): string {
  * exactly-once).
  */
 const sessionAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
+  // Not proven to be one server session: a session lock could be taken on one
+  // pooled server connection and the unlock sent to another, leaving it behind.
+  if (seen.pooled) return lockless()
   const token = newToken()
   const [row] = await conn<{ ok: boolean | null; pid: number; app: string }[]>`
     select pg_backend_pid() as pid,
@@ -234,7 +246,7 @@ const sessionAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
                 else false end as ok`
   if (row!.ok === null) {
     seen.pooled = true
-    return { pooled: true, verify: async () => false, alive: async () => true, release: async () => {} } as Omit<HeldLock, 'waitedMs'>
+    return lockless()
   }
   if (!row!.ok) return null
   const verify = async () => {
@@ -250,23 +262,23 @@ const sessionAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
     heldSql:
       `coalesce(current_setting('link_migrate.lock_token', true), '') = ${literal(token)} ` +
       `and pg_backend_pid() = ${Number(row!.pid)} and ${heldHere(k1, k2)}`,
-    // Only where our token is: elsewhere the unlock would be a no-op, and the
-    // token must not be cleared from under another runner. Behind a
-    // transaction-mode pooler the statement may land on another server
-    // connection than the lock's: try again (a bounded number of times), so
-    // the lock is not left behind on a pooled connection.
+    // Only where our token is: the unlock of another session would be a
+    // no-op, and its token must not be cleared from under another runner.
+    // The connection is one server session (taken only then), so it is there.
     release: async () => {
-      for (let i = 0; i < RELEASE_TRIES; i++) {
-        const [r] = await conn<{ released: boolean | null }[]>`
-          select case when coalesce(current_setting('link_migrate.lock_token', true), '') = ${token}
-                      then pg_advisory_unlock(${k1}, ${k2})
-                           and set_config('link_migrate.lock_token', '', false) = ''
-                           and set_config('application_name', ${row!.app}, false) is not null
-                 end as released`
-        if (r?.released !== null && r?.released !== undefined) return
-      }
+      await conn`
+        select case when coalesce(current_setting('link_migrate.lock_token', true), '') = ${token}
+                    then pg_advisory_unlock(${k1}, ${k2})
+                         and set_config('link_migrate.lock_token', '', false) = ''
+                         and set_config('application_name', ${row!.app}, false) is not null
+               end as released`
     },
   }
+}
+
+/** No session lock behind a pooler: each migration's transaction-level guard keeps exactly-once. */
+function lockless(): Omit<HeldLock, 'waitedMs'> {
+  return { pooled: true, verify: async () => false, alive: async () => true, release: async () => {} } as Omit<HeldLock, 'waitedMs'>
 }
 
 /** Who holds the service's lock right now, from pg_locks and pg_stat_activity. */

@@ -11,7 +11,7 @@ import { bounded, STALL_MARGIN_MS } from '../db/deadline.js'
 import { connectionLost } from '../db/error.js'
 import { acquireServiceLock, type HeldLock } from '../db/lock.js'
 import { ensureTables, readApplied, type Tracking } from '../db/tracking.js'
-import { inspectSession } from '../db/session.js'
+import { inspectSession, isOneSession } from '../db/session.js'
 import { InterruptedError } from '../errors.js'
 import type { PlanStep } from '../types.js'
 import type { Context } from './context.js'
@@ -70,9 +70,15 @@ async function lockedOn<T>(ctx: Context, sql: Sql, signal: AbortSignal | undefin
     // which no connection pooler can separate from its lock (db/lock.ts).
     const max = (sql as unknown as { options?: { max?: number } }).options?.max ?? 1
     // A standby says so once, before the lock and before any file.
-    await ctx.net(sql, 'checking the server session', inspectSession(lockConn, targetOf(sql)))
-    held = await takeLock(ctx, sql, lockConn, max >= 2, signal)
+    const { oneSession } = await ctx.net(sql, 'checking the server session', inspectSession(lockConn, targetOf(sql)))
+    held = await takeLock(ctx, sql, lockConn, max >= 2, signal, oneSession)
     work = max >= 2 ? await ctx.net(sql, 'opening the connection for the migrations', sql.reserve()) : lockConn
+    // The migrations' statements run on the work connection: it must be one server session too.
+    const pooled = held.pooled || (work !== lockConn && !(await ctx.net(sql, 'checking the server session', isOneSession(work))))
+    if (pooled) {
+      held = { ...held, pooled }
+      ctx.emit({ type: 'warning', service: ctx.service, message: POOLED_WARNING })
+    }
     await ctx.net(sql, 'creating the bookkeeping tables', ensureTables(work, t))
     const watches = await startWatches(ctx, sql, work, t, held, lost)
     closeSide = watches.closeSide
@@ -99,11 +105,19 @@ async function lockedOn<T>(ctx: Context, sql: Sql, signal: AbortSignal | undefin
 }
 
 /** Waits for the service's lock on `lockConn`, saying so when another runner holds it. */
-async function takeLock(ctx: Context, sql: Sql, lockConn: ReservedSql, dedicated: boolean, signal: AbortSignal | undefined): Promise<HeldLock> {
+async function takeLock(
+  ctx: Context,
+  sql: Sql,
+  lockConn: ReservedSql,
+  dedicated: boolean,
+  signal: AbortSignal | undefined,
+  oneSession: boolean,
+): Promise<HeldLock> {
   const { service, emit } = ctx
   let waited = false
   const held = await acquireServiceLock(lockConn, service, {
     dedicated,
+    oneSession,
     timeoutMs: ctx.options.lockTimeout,
     bound: (round) => ctx.net(sql, `waiting for the migration lock of service ${service}`, round),
     sleep: signal ? abortableSleep(signal) : undefined,
@@ -114,18 +128,13 @@ async function takeLock(ctx: Context, sql: Sql, lockConn: ReservedSql, dedicated
   })
   // Only a runner that really found the lock busy says it waited.
   if (waited) emit({ type: 'lock-acquired', service, waitedMs: held.waitedMs })
-  if (held.pooled) {
-    emit({
-      type: 'warning',
-      service,
-      message:
-        'the connection goes through a pooler in transaction mode (statements do not stay on one server session): ' +
-        'each migration is still applied exactly once (the migration lock and a bookkeeping re-check inside its transaction), ' +
-        'but files that run without a transaction are refused',
-    })
-  }
   return held
 }
+
+const POOLED_WARNING =
+  'the connection goes through a pooler or proxy (the server runs it on another backend than the one announced at login), ' +
+  'so its statements cannot be proven to stay on one server session: each migration is still applied exactly once ' +
+  '(a transaction-level lock and a bookkeeping re-check inside its transaction), but files that run without a transaction are refused'
 
 /** The watches over the run about to start; `lost.lock` is set when the lock is found gone. */
 async function startWatches(ctx: Context, sql: Sql, work: ReservedSql, t: Tracking, lock: HeldLock, lost: { lock: boolean }) {
