@@ -10,6 +10,7 @@ import type { Io } from './io.js'
 import { HELP_SECTIONS, COMMAND_HELP } from './help.js'
 import { acceptedNames, COMMAND_NAMES, commandsWith, type CommandName, optionsOf } from './options.js'
 import { nearest, PEER_VERBS } from './suggest.js'
+import { failedRunLine } from './json.js'
 import { Output } from './render.js'
 import { isVersionRequest, VERSION } from './version.js'
 
@@ -66,11 +67,13 @@ export async function main(io: Io): Promise<number> {
     io.stdout.write(`link-migrate ${VERSION}\n`)
     return EXIT.ok
   }
+  // The command word, once known: a failed up/down --json still ends with its result line.
+  let word: string | undefined
   try {
     const normalized = normalizeArgv(io.argv).args
     // `link-migrate help [command]` as git and go tools accept it.
     const args = normalized[0] === 'help' ? [...normalized.slice(1), '--help'] : normalized
-    const word = firstWord(args)
+    word = firstWord(args)
     if (word !== undefined && !isCommand(word)) throw unknownCommand(word, args)
     if (word !== undefined) checkFlags(word, args)
     const cli = buildCli('link-migrate')
@@ -87,21 +90,32 @@ export async function main(io: Io): Promise<number> {
     }
     checkArguments(command, parsed.args.map(String))
     const ctx = await createContext(command, parsed.options as Flags, io, parsed.args.map(String))
+    // --targets / --targets-query: the same command over many databases.
+    const fleet = parsed.options.targets !== undefined || parsed.options.targetsQuery !== undefined
     try {
-      // --targets / --targets-query: the same command over many databases.
-      const fleet = parsed.options.targets !== undefined || parsed.options.targetsQuery !== undefined
       const handler = fleet ? lazy(() => import('./commands/fleet.js')) : COMMANDS[command]!.handler
       return await handler(ctx, parsed.args.map(String))
     } catch (e) {
       ctx.out.error(e)
+      if (!fleet) failedRun(ctx.out, command, e, { service: ctx.target?.service ?? null, dryRun: ctx.dryRun })
       return exitCodeOf(e)
     } finally {
       await ctx.close()
     }
   } catch (e) {
     early.error(e)
+    // A fleet run (--targets) answers with one document, not event lines.
+    if (!io.argv.some((a) => /^--?targets(-query)?(=|$)/.test(a))) {
+      failedRun(early, word, e, { service: null, dryRun: io.argv.some((a) => /^--?dry-run(=|$)/.test(a)) })
+    }
     return exitCodeOf(e)
   }
+}
+
+/** up/down --json: the `result` line after the error line (json.ts). */
+function failedRun(out: Output, command: string | undefined, e: unknown, fields: { service: string | null; dryRun: boolean }): void {
+  if (!out.json || (command !== 'up' && command !== 'down')) return
+  out.jsonLine(failedRunLine(command, e, { ...fields, exitCode: exitCodeOf(e) }))
 }
 
 /** The command word: the first argument that is not a flag (values are joined to their flags by normalizeArgv). */

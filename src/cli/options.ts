@@ -75,7 +75,7 @@ export const OPTIONS: OptionDef[] = [
   { flag: '--database-url <url>', description: 'Connection URL (env DATABASE_URL, DB_*, PG*)', commands: DB, common: true },
   { flag: '--dry-run', description: 'Print the plan; take no lock, write nothing', commands: ['up', 'down'], common: true },
   { flag: '--dry-run', description: 'Print what would be recorded; take no lock, write nothing', commands: ['mark', 'repair'] },
-  { flag: '--json', description: 'Machine-readable output on stdout (human text goes to stderr)', commands: '*', common: true },
+  { flag: '--json', description: 'Machine-readable output on stdout (human text goes to stderr); shapes in schemas/*.schema.json', commands: '*', common: true },
   { flag: '--format <format>', description: 'Output format: text (default) or github (annotations)', commands: ['up', 'down', 'verify', 'lint', 'check'], common: true },
   { flag: '--wait <seconds>', description: 'Retry connecting for up to this many seconds', commands: DB, common: true },
   { flag: '--timeout <duration>', description: 'Per-migration time limit (default 10m)', commands: ['up', 'down', 'check'], common: true },

@@ -6,7 +6,7 @@
  * gets a still-running line every 10 s (plain output: logs need a pulse).
  */
 import { eventLine } from '../core/messages.js'
-import type { MigrateEvent } from '../types.js'
+import type { MigrateEvent, PlanStep } from '../types.js'
 import type { Output } from './render.js'
 
 interface Spinner {
@@ -99,12 +99,16 @@ export function duration(ms: number): string {
   return `${Math.floor(s / 60)} min ${s % 60} s`
 }
 
-/** JSON lines carry SQL only under --verbose: a 50 MB file is not a log line. */
-function withoutSql(e: MigrateEvent): unknown {
-  if (e.type === 'plan') return { ...e, steps: e.steps.map(({ sql: _sql, ...rest }) => rest) }
-  if (e.type === 'migration-start') {
-    const { sql: _sql, ...step } = e.step
-    return { ...e, step }
-  }
+/**
+ * JSON lines carry SQL only under --verbose: a 50 MB file is not a log line.
+ * Statements keep their place (line, column) without their text.
+ */
+export function withoutSql(e: MigrateEvent): object {
+  if (e.type === 'plan') return { ...e, steps: e.steps.map(stepWithoutSql) }
+  if (e.type === 'migration-start') return { ...e, step: stepWithoutSql(e.step) }
   return e
+}
+
+export function stepWithoutSql({ sql: _sql, ...step }: PlanStep): object {
+  return step.statements ? { ...step, statements: step.statements.map(({ text: _text, ...rest }) => rest) } : step
 }

@@ -7,6 +7,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path'
 import kleur from 'kleur'
 import { redactSecrets, redactUrl } from '../config/redact.js'
 import { formatProblem, isMigrateError, type FileProblem } from '../errors.js'
+import { jsonError, SCHEMA_VERSION } from './json.js'
 
 export interface OutputOptions {
   json: boolean
@@ -94,14 +95,14 @@ export class Output {
     this.human(kleur.dim(this.prefix) + paint(line))
   }
 
-  /** One JSON document (status, verify, plans) on stdout. */
-  jsonDocument(value: unknown): void {
-    this.print(JSON.stringify(value, null, 2))
+  /** One JSON document (status, verify, plans) on stdout; `schemaVersion` first (json.ts). */
+  jsonDocument(value: object): void {
+    this.print(JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...value }, null, 2))
   }
 
-  /** One JSON line (up/down events) on stdout. */
-  jsonLine(value: unknown): void {
-    this.print(JSON.stringify(value))
+  /** One JSON line (up/down events) on stdout; `schemaVersion` first (json.ts). */
+  jsonLine(value: object): void {
+    this.print(JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...value }))
   }
 
   /** A GitHub Actions annotation (`::error file=...,line=...,col=...::message`). */
@@ -124,7 +125,7 @@ export class Output {
     for (const l of [...lines.slice(1), ...details]) this.err.write(this.clean(`  ${l}`) + '\n')
     if (!m && e instanceof Error && this.verbose && e.stack) this.err.write(this.clean(e.stack) + '\n')
     if (this.json) {
-      this.jsonLine({ type: 'error', error: { code: m?.code ?? 'INTERNAL', message, details, ...where(e) } })
+      this.jsonLine({ type: 'error', error: jsonError(e) })
     }
     if (this.github) {
       // A FileError found before the run (several files at once) marks each file at its line.
@@ -138,21 +139,6 @@ export class Output {
       }
     }
   }
-}
-
-/**
- * Where a failed migration stopped, for `--json`: file, line, column,
- * sqlState, statement (1-based, in its file) and the migrations that
- * completed before it; only the fields the error has.
- */
-function where(e: unknown): Record<string, unknown> {
-  const f = e as { file?: string; line?: number; column?: number; sqlState?: string; statement?: number; completed?: unknown[] }
-  const out: Record<string, unknown> = {}
-  // line/column only with a file: Bun sets them on every Error (its own source position).
-  const keys = f?.file === undefined ? (['sqlState', 'statement'] as const) : (['file', 'line', 'column', 'sqlState', 'statement'] as const)
-  for (const k of keys) if (f?.[k] !== undefined) out[k] = f[k]
-  if (Array.isArray(f?.completed)) out.completed = f.completed
-  return out
 }
 
 function escapeData(s: string): string {

@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnCli } from '../helpers/cli.js';
+import { assertJsonOutput } from '../helpers/json-output.js';
 import { databases, type FreshDatabase } from '../helpers/db.js';
 import { lines, records, relationExists, schemaVersion, serviceDir } from './support.js';
 
@@ -87,6 +88,40 @@ for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     assert.is(await advisoryLocks(db), 0);
   });
 }
+
+test('SIGTERM during up --json: an error line, then the result line with what stays applied, exit 143', async () => {
+  const db = await dbs.fresh();
+  const { dir } = await serviceDir('svc', FILES);
+  const args = ['up', '--dir', dir, '--json'];
+  const run = start(args, { DATABASE_URL: db.url });
+  await running(db, '%pg_sleep(120)%');
+  run.child.kill('SIGTERM');
+  const r = await run.exited;
+  assert.is(r.code, 143, r.stdout + r.stderr);
+  assertJsonOutput(args, { ...r, signal: null });
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const [error, result] = events.slice(-2);
+  assert.equal((error!.error as { code: string }).code, 'INTERRUPTED');
+  assert.equal(
+    { ...result, results: (result!.results as { name: string }[]).map((x) => x.name), error: (result!.error as { code: string }).code },
+    {
+      schemaVersion: 1,
+      type: 'result',
+      ok: false,
+      exitCode: 143,
+      service: 'svc',
+      direction: 'up',
+      dryRun: false,
+      results: ['001_a', '002_b'],
+      currentVersion: 2,
+      warnings: [],
+      signal: 'SIGTERM',
+      error: 'INTERRUPTED',
+    },
+  );
+  assert.match(r.stderr, /Interrupted \(SIGTERM\): 003_slow rolled back/);
+  assert.equal(await records(db.sql, 'svc'), ['1 001_a', '2 002_b']);
+});
 
 test('SIGTERM during down: the down is cancelled, the migration stays applied, exit 143', async () => {
   const db = await dbs.fresh();

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertJsonOutput } from './json-output.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -76,7 +77,11 @@ export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {
   return child;
 }
 
-/** Runs the CLI to completion and collects its output. Never rejects on a non-zero exit. */
+/**
+ * Runs the CLI to completion and collects its output. Never rejects on a
+ * non-zero exit; rejects when a --json output does not match its schema
+ * (json-output.ts).
+ */
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
@@ -104,6 +109,12 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (timedOut) stderr += `\n[runCli: killed after ${timeoutMs} ms]\n`;
+      try {
+        assertJsonOutput(args, { code, signal, stdout, timedOut });
+      } catch (e) {
+        reject(e);
+        return;
+      }
       resolve({ code, stdout, stderr, signal, timedOut });
     });
   });

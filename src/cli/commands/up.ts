@@ -3,6 +3,8 @@ import type { RunResult } from '../../types.js'
 import { MAX_VERSION } from '../../source/name.js'
 import type { Context } from '../context.js'
 import { interruptedLine, isInterrupted, listenForSignals, SIGNAL_EXIT } from '../signals.js'
+import { failedRunLine, jsonError } from '../json.js'
+import { stepWithoutSql } from '../progress.js'
 import { printPlan } from './plan.js'
 
 /** `up`: apply pending migrations; the log lines come from the progress renderer. */
@@ -28,13 +30,19 @@ export async function interruptible(ctx: Context, direction: 'up' | 'down', run:
   try {
     const result = await run(signals.signal)
     if (result.dryRun) printPlan(ctx, result)
-    if (ctx.out.json) ctx.out.jsonLine({ type: 'result', ...withoutSql(result) })
+    if (ctx.out.json) ctx.out.jsonLine(resultLine(ctx, result))
     return 0
   } catch (e) {
     const sig = signals.received()
+    // Any other failure: main() prints the error and the failed result line.
     if (!sig || !isInterrupted(e)) throw e
     ctx.out.log(interruptedLine(sig, direction, e), 'error')
-    return SIGNAL_EXIT[sig]!
+    const exitCode = SIGNAL_EXIT[sig]!
+    if (ctx.out.json) {
+      ctx.out.jsonLine({ type: 'error', error: jsonError(e) })
+      ctx.out.jsonLine(failedRunLine(direction, e, { service: ctx.target?.service ?? null, dryRun: ctx.dryRun, exitCode, signal: sig }))
+    }
+    return exitCode
   } finally {
     signals.dispose()
   }
@@ -49,6 +57,18 @@ export function toOrSteps(ctx: Context): { to?: number; steps?: number } {
   return { to, steps }
 }
 
-export function withoutSql<T extends { plan: { sql: string }[] }>(r: T): T {
-  return { ...r, plan: r.plan.map(({ sql: _sql, ...rest }) => rest) } as T
+/** The last JSON line of a run that succeeded (schemas/run-event.schema.json, type "result"). */
+function resultLine(ctx: Context, r: RunResult): object {
+  return {
+    type: 'result',
+    ok: true,
+    exitCode: 0,
+    service: r.service,
+    direction: r.direction,
+    dryRun: r.dryRun,
+    plan: ctx.out.verbose ? r.plan : r.plan.map(stepWithoutSql),
+    results: r.results,
+    currentVersion: r.currentVersion,
+    warnings: r.warnings,
+  }
 }
