@@ -113,6 +113,7 @@ export interface PlanStep {
   file: string
   /** Runs inside one transaction with its bookkeeping (else statement by statement). */
   transactional: boolean
+  /** SHA-256 of `file` (CRLF -> LF): for a down step, the down file's. */
   checksum: string
   /** The file's SQL; a whole-file BEGIN/COMMIT wrapper blanked out with spaces. */
   sql: string

@@ -33,21 +33,24 @@ export interface JsonError {
 export function jsonError(e: unknown): JsonError {
   const m = isMigrateError(e) ? e : null
   const f = e as { file?: unknown; line?: unknown; column?: unknown; sqlState?: unknown; statement?: unknown; problems?: unknown; completed?: unknown } | null
+  // A FileError (files refused before the run) points at its first problem.
+  const problems = m && Array.isArray(f?.problems) ? (f.problems as { file: string; line?: number; column?: number; message: string }[]) : undefined
+  const at = typeof f?.file === 'string' ? f : problems?.[0]
   // line/column only with a file: Bun sets them on every Error (its own source position).
-  const file = typeof f?.file === 'string' ? f.file : null
+  const file = typeof at?.file === 'string' ? at.file : null
   const num = (v: unknown) => (file !== null && typeof v === 'number' ? v : null)
   const out: JsonError = {
     code: m?.code ?? 'INTERNAL',
     message: m ? m.message : e instanceof Error ? e.message : String(e),
     details: m?.details ?? [],
     file,
-    line: num(f?.line),
-    column: num(f?.column),
+    line: num(at?.line),
+    column: num(at?.column),
     sqlState: typeof f?.sqlState === 'string' ? f.sqlState : null,
   }
   if (typeof f?.statement === 'number') out.statement = f.statement
-  if (m && Array.isArray(f?.problems)) {
-    out.problems = (f.problems as { file: string; line?: number; column?: number; message: string }[]).map((p) => ({
+  if (problems) {
+    out.problems = problems.map((p) => ({
       file: p.file,
       line: p.line ?? null,
       column: p.column ?? null,

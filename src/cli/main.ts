@@ -106,7 +106,7 @@ export async function main(io: Io): Promise<number> {
     early.error(e)
     // A fleet run (--targets) answers with one document, not event lines.
     if (!io.argv.some((a) => /^--?targets(-query)?(=|$)/.test(a))) {
-      failedRun(early, word, e, { service: null, dryRun: io.argv.some((a) => /^--?dry-run(=|$)/.test(a)) })
+      failedRun(early, word ?? commandIn(io.argv), e, { service: null, dryRun: io.argv.some((a) => /^--?dry-run(=|$)/.test(a)) })
     }
     return exitCodeOf(e)
   }
@@ -123,6 +123,16 @@ function firstWord(args: string[]): string | undefined {
   for (const a of args) {
     if (a === '--') return undefined
     if (!a.startsWith('-')) return unmark(a)
+  }
+  return undefined
+}
+
+/** The command of an argv that could not be parsed (`up --dri-run`, `-action=up -bad`): its first command word. */
+function commandIn(argv: string[]): string | undefined {
+  for (const [i, a] of argv.entries()) {
+    const legacy = /^--?action(?:=(.*))?$/.exec(a)
+    if (legacy) return legacy[1] ?? argv[i + 1]
+    if (isCommand(a)) return a
   }
   return undefined
 }

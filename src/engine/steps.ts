@@ -7,6 +7,7 @@ import type { State } from '../core/plan.js'
 import { prepareStep } from '../core/prepare.js'
 import { narrowVersionColumns, widenVersionSql, type Tracking } from '../db/tracking.js'
 import { MigrateError } from '../errors.js'
+import { checksum } from '../source/checksum.js'
 import { MAX_INTEGER_VERSION } from '../source/name.js'
 import type { MigrationFile, MigrationResult, PlanStep, Source } from '../types.js'
 import type { Context } from './context.js'
@@ -26,14 +27,18 @@ function serverMajor(sql: Sql): number | undefined {
   return v ? parseInt(v, 10) : undefined
 }
 
-/** Split and check every file before anything runs (throws FileError with file:line:col). */
+/**
+ * Split and check every file before anything runs (throws FileError with
+ * file:line:col). A step's checksum is that of the file it runs: a down
+ * step carries its down file's (the up file's is the recorded one).
+ */
 export function prepare(ctx: Context, sql: Sql, f: MigrationFile, direction: 'up' | 'down', content: string, file: string): PlanStep {
   return prepareStep({
     version: f.version,
     name: f.name,
     direction,
     file,
-    checksum: f.checksum,
+    checksum: direction === 'up' ? f.checksum : checksum(content),
     content,
     serverMajor: serverMajor(sql),
     forceNoTransaction: ctx.options.useTransactions === false,

@@ -139,16 +139,13 @@ test('a failing up --json: stdout stays JSON lines (with an error object), the h
   assert.ok(err, r.stdout);
   assert.match(err!.error?.message ?? '', /003_c\.up\.sql:2:8: syntax error at or near "tablee"/);
   assert.match(lines(r.stderr)[0]!, /^\[svc-migrations\] Error: 003_c\.up\.sql:2:8: syntax error at or near "tablee"$/);
-  // The error points at the file; the last line is the result: what stays applied, the version after it.
+  // Refused before the run: the error points at the file, the result line says nothing ran.
   assert.equal(
-    { ...err!.error, message: undefined, details: undefined, completed: undefined },
-    { code: 'MIGRATION_FAILED', message: undefined, details: undefined, file: '003_c.up.sql', line: 2, column: 8, sqlState: '42601', statement: 2, completed: undefined },
+    { ...err!.error, message: undefined, details: undefined, problems: undefined },
+    { code: 'FILE_INVALID', message: undefined, details: undefined, file: '003_c.up.sql', line: 2, column: 8, sqlState: null, problems: undefined },
   );
   const last = events.at(-1) as Record<string, unknown>;
-  assert.equal(
-    [last.type, last.ok, last.exitCode, last.service, (last.results as { name: string }[]).map((x) => x.name), (last.error as { sqlState: string }).sqlState],
-    ['result', false, 1, 'svc', ['001_a', '002_b'], '42601'],
-  );
+  assert.equal([last.type, last.ok, last.exitCode, last.service, last.results, (last.error as { file: string }).file], ['result', false, 1, 'svc', [], '003_c.up.sql']);
   // Usage errors and connection errors too.
   const usage = await run(['up', '--dir', dir, '--json', '--steps', 'x'], { env: { DATABASE_URL: db.url } });
   assertExit(usage, 2);

@@ -29,7 +29,8 @@ export function step(version: number, direction: 'up' | 'down'): PlanStep {
     direction,
     file,
     transactional: true,
-    checksum: sha(FILES[`${stem}.up.sql` as keyof typeof FILES]),
+    // The checksum of the file the step runs: a down step carries its down file's.
+    checksum: sha(FILES[file as keyof typeof FILES]),
     sql: FILES[file as keyof typeof FILES],
     wrapped: false,
     statements: statementsOf(FILES[file as keyof typeof FILES]),

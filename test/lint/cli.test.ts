@@ -99,6 +99,7 @@ test('--json: one document, the library result as returned', async () => {
   const r = await runCli(['lint', '--json'], { cwd: path.join(root, 'svc') })
   assert.equal({ code: r.code, stderr: r.stderr }, { code: 1, stderr: '' })
   assert.equal(JSON.parse(r.stdout), {
+    schemaVersion: 1,
     ok: false,
     errors: 1,
     warnings: 0,

@@ -19,7 +19,8 @@ test.after(async () => {
 });
 
 // What the tarball must hold, exactly (npm adds package.json; LICENSE files would be allowed).
-const EXPECTED_FILES = ['README.md', 'dist/index.d.ts', 'dist/index.js', 'dist/link-migrate.cjs', 'install.sh', 'package.json'];
+const SCHEMAS = fs.readdirSync(path.join(ROOT, 'schemas')).filter((f) => f.endsWith('.schema.json')).map((f) => `schemas/${f}`);
+const EXPECTED_FILES = ['README.md', 'dist/index.d.ts', 'dist/index.js', 'dist/link-migrate.cjs', 'install.sh', 'link-migrate.schema.json', 'package.json', ...SCHEMAS].sort();
 // The CLI bundle carries PGlite's WASM and data for `check` (~5.5 MB packed);
 // the bound is there to keep the 110 MB compiled binary out.
 const MAX_TARBALL_BYTES = 10 * 1024 * 1024;
