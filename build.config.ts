@@ -322,10 +322,14 @@ const fromAssets = {
 }
 
 export default defineConfig([
-  // The library: ESM + .d.ts; postgres stays an external dependency.
+  // The library: ESM (dist/index.js) and CommonJS (dist/index.cjs, for
+  // require()) + .d.ts/.d.cts; postgres, libpg-query and PGlite stay
+  // external dependencies. `shims` gives the CommonJS build an
+  // import.meta.url (check's PGlite files are found through it).
   {
     entry: { index: 'src/index.ts' },
-    format: ['esm'],
+    format: ['esm', 'cjs'],
+    shims: true,
     dts: true,
     // One file, as package.json "files" ships it: a dynamic import (check's
     // embedded engine) must not become a chunk of its own. PGlite itself

@@ -59,6 +59,8 @@ export interface FileProblem {
   message: string
   /** Set on a transaction-control statement: the run's error then names --allow-transaction-control. */
   transactionControl?: boolean
+  /** The SQLSTATE the server would raise (42601 for a syntax error found before the run). */
+  sqlState?: string
 }
 
 export interface Source {

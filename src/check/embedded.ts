@@ -47,7 +47,7 @@ interface Pg {
  */
 export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedEngine> {
   const t0 = performance.now()
-  const [{ PGlite }, files] = await Promise.all([import('@electric-sql/pglite'), pgliteFiles()])
+  const [{ PGlite }, files] = await Promise.all([import('@electric-sql/pglite'), pgliteFiles()]).catch(pgliteMissing)
   const wanted = withRequired(opts.extensions.filter((n) => files.extensions.includes(n)))
   // One entry per tarball: PGlite unpacks each into its file system.
   const extensions: Record<string, { name: string; setup: () => Promise<{ bundlePath: URL }> }> = {}
@@ -284,4 +284,20 @@ function oneLine(sql: string): string {
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10
+}
+
+/**
+ * The npm package leaves PGlite (~27 MB) optional: the CLI carries its own
+ * copy, a library user who wants check on the embedded engine installs it.
+ */
+function pgliteMissing(e: unknown): never {
+  const err = e as { code?: string; message?: string }
+  if ((err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') && /@electric-sql\/pglite/.test(err.message ?? '')) {
+    throw new MigrateError(
+      'CONNECT_FAILED',
+      "check on the embedded engine needs the optional package @electric-sql/pglite: npm install @electric-sql/pglite, or give check a server (url or connection); the link-migrate CLI carries its own copy",
+      { cause: e },
+    )
+  }
+  throw e
 }

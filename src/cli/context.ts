@@ -111,7 +111,8 @@ export async function createContext(command: string, flags: Flags, io: Io, args:
     out.addSecret(connection.password)
     if (out.verbose) out.log(`Using database ${connection.display}`, 'detail')
   }
-  const onEvent = await createProgress(out, { tty, ci })
+  // Only up/down print their events as JSON lines; the others' one document stays alone on stdout.
+  const onEvent = await createProgress(out, { tty, ci, jsonEvents: command === 'up' || command === 'down' })
 
   const envAllow = env.MIGRATE_ALLOW_TRANSACTION_CONTROL
   if (envAllow !== undefined && !['', '0', '1', 'true', 'false'].includes(envAllow)) {

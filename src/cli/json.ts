@@ -34,7 +34,7 @@ export function jsonError(e: unknown): JsonError {
   const m = isMigrateError(e) ? e : null
   const f = e as { file?: unknown; line?: unknown; column?: unknown; sqlState?: unknown; statement?: unknown; problems?: unknown; completed?: unknown } | null
   // A FileError (files refused before the run) points at its first problem.
-  const problems = m && Array.isArray(f?.problems) ? (f.problems as { file: string; line?: number; column?: number; message: string }[]) : undefined
+  const problems = m && Array.isArray(f?.problems) ? (f.problems as { file: string; line?: number; column?: number; message: string; sqlState?: string }[]) : undefined
   const at = typeof f?.file === 'string' ? f : problems?.[0]
   // line/column only with a file: Bun sets them on every Error (its own source position).
   const file = typeof at?.file === 'string' ? at.file : null
@@ -46,7 +46,7 @@ export function jsonError(e: unknown): JsonError {
     file,
     line: num(at?.line),
     column: num(at?.column),
-    sqlState: typeof f?.sqlState === 'string' ? f.sqlState : null,
+    sqlState: typeof at?.sqlState === 'string' ? at.sqlState : null,
   }
   if (typeof f?.statement === 'number') out.statement = f.statement
   if (problems) {

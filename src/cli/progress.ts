@@ -28,7 +28,12 @@ export interface Progress {
 const STILL_AFTER_MS = 5_000
 const STILL_EVERY_MS = 10_000
 
-export async function createProgress(out: Output, opts: { tty: boolean; ci: boolean }): Promise<Progress> {
+/**
+ * `jsonEvents`: under --json, events are JSON lines on stdout (up/down);
+ * otherwise (a command that prints one document) they stay human lines,
+ * which --json sends to stderr.
+ */
+export async function createProgress(out: Output, opts: { tty: boolean; ci: boolean; jsonEvents?: boolean }): Promise<Progress> {
   let spinner: Spinner | undefined
   // A terminal that reports 0 columns (some `script`/`docker -t` setups) makes
   // ora compute an endless number of lines to clear and block the event loop.
@@ -48,7 +53,7 @@ export async function createProgress(out: Output, opts: { tty: boolean; ci: bool
 
   const progress = ((e: MigrateEvent) => {
     stopStill()
-    if (out.json) {
+    if (out.json && opts.jsonEvents !== false) {
       out.jsonLine(out.verbose ? e : withoutSql(e))
       return
     }

@@ -97,12 +97,21 @@ export class Output {
 
   /** One JSON document (status, verify, plans) on stdout; `schemaVersion` first (json.ts). */
   jsonDocument(value: object): void {
-    this.print(JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...value }, null, 2))
+    this.out.write(this.cleanJson({ schemaVersion: SCHEMA_VERSION, ...value }, 2) + '\n')
   }
 
   /** One JSON line (up/down events) on stdout; `schemaVersion` first (json.ts). */
   jsonLine(value: object): void {
-    this.print(JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...value }))
+    this.out.write(this.cleanJson({ schemaVersion: SCHEMA_VERSION, ...value }) + '\n')
+  }
+
+  /**
+   * Redacts each string of the value, not the serialized text: a compact
+   * JSON line has no whitespace to end a URL at, so masking the text would
+   * run across quotes and keys (`"details":***`) and break the JSON.
+   */
+  private cleanJson(value: object, indent?: number): string {
+    return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? this.clean(v) : v), indent)
   }
 
   /** A GitHub Actions annotation (`::error file=...,line=...,col=...::message`). */

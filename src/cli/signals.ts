@@ -20,7 +20,8 @@ export interface Interruptible {
   dispose(): void
 }
 
-export function listenForSignals(): Interruptible {
+/** `onFirst` runs when the first signal arrives, before the run is aborted (to say so at once). */
+export function listenForSignals(onFirst?: (sig: NodeJS.Signals) => void): Interruptible {
   const controller = new AbortController()
   let received: NodeJS.Signals | undefined
   const onSignal = (sig: NodeJS.Signals) => {
@@ -30,6 +31,7 @@ export function listenForSignals(): Interruptible {
       process.exit(SIGNAL_EXIT[sig] ?? 1)
     }
     received = sig
+    onFirst?.(sig)
     controller.abort()
   }
   for (const s of SIGNALS) process.on(s, onSignal)
@@ -44,6 +46,11 @@ export function listenForSignals(): Interruptible {
 
 export function isInterrupted(e: unknown): e is InterruptedError {
   return isMigrateError(e) && e.code === 'INTERRUPTED'
+}
+
+/** Said as soon as the first signal arrives: a stop can take a while (a statement without a transaction runs to its end). */
+export function stoppingLine(sig: NodeJS.Signals): string {
+  return `Received ${sig}: stopping (the running migration is cancelled and rolled back; a file without a transaction stops after its current statement); a second signal exits at once`
 }
 
 /**

@@ -266,7 +266,7 @@ export async function checkSyntax(steps: PlanStep[]): Promise<void> {
         result.position === undefined
           ? undefined
           : lineCol(step.sql, Math.min(offsetFromServerPosition(step.sql, result.position + 1, piece.start), step.sql.length))
-      problems.push({ file: step.file, line: at?.line, column: at?.column, message: result.message })
+      problems.push({ file: step.file, line: at?.line, column: at?.column, message: result.message, sqlState: '42601' })
       break
     }
   }

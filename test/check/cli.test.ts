@@ -70,6 +70,7 @@ test('--json: one document on stdout, exit 1 for a down that does not restore', 
   assert.equal(
     { ...doc, serverVersion: 'V', migrations: doc.migrations.map((m) => ({ ...m, timings: 0 })), roundTrip: { down: { ...doc.roundTrip.down, ms: 0 }, up: { ...doc.roundTrip.up, ms: 0 } }, timings: 0 },
     {
+      schemaVersion: 1,
       ok: false,
       complete: true,
       forwardOnly: false,

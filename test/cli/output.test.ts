@@ -142,7 +142,7 @@ test('a failing up --json: stdout stays JSON lines (with an error object), the h
   // Refused before the run: the error points at the file, the result line says nothing ran.
   assert.equal(
     { ...err!.error, message: undefined, details: undefined, problems: undefined },
-    { code: 'FILE_INVALID', message: undefined, details: undefined, file: '003_c.up.sql', line: 2, column: 8, sqlState: null, problems: undefined },
+    { code: 'FILE_INVALID', message: undefined, details: undefined, file: '003_c.up.sql', line: 2, column: 8, sqlState: '42601', problems: undefined },
   );
   const last = events.at(-1) as Record<string, unknown>;
   assert.equal([last.type, last.ok, last.exitCode, last.service, last.results, (last.error as { file: string }).file], ['result', false, 1, 'svc', [], '003_c.up.sql']);

@@ -8,6 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnCli } from '../helpers/cli.js';
 import { assertJsonOutput } from '../helpers/json-output.js';
+import { eventually } from '../helpers/wait.js';
 import { databases, type FreshDatabase } from '../helpers/db.js';
 import { lines, records, relationExists, schemaVersion, serviceDir } from './support.js';
 
@@ -149,12 +150,22 @@ test('SIGTERM during down: the down is cancelled, the migration stays applied, e
 test('a file without a transaction stops after its current statement and says which ran; a second signal exits at once', async () => {
   const db = await dbs.fresh();
   const { dir } = await serviceDir('svc', {
-    '001_notx.up.sql': '-- link-migrate:no-transaction\ncreate table if not exists one (id int);\nselect pg_sleep(3);\ncreate table if not exists two (id int);\n',
+    '001_notx.up.sql':
+      '-- link-migrate:no-transaction\ncreate table if not exists one (id int);\nselect pg_advisory_xact_lock(4242);\ncreate table if not exists two (id int);\n',
     '001_notx.down.sql': 'drop table two;\ndrop table one;\n',
   });
+  // The second statement waits behind a lock the test holds: the signal arrives while it runs,
+  // however slow the machine, and the test lets it finish only once the CLI said it stops.
+  const held = await db.sql.reserve();
+  await held`select pg_advisory_lock(4242)`;
   const run = start(['up', '--dir', dir], { DATABASE_URL: db.url });
-  await running(db, '%pg_sleep(3)%');
+  await running(db, '%pg_advisory_xact_lock(4242)%');
+  let said = false;
+  run.child.stdout?.on('data', (d: string) => (said ||= d.includes('Received SIGTERM: stopping')));
   run.child.kill('SIGTERM');
+  await eventually(() => said, 'the "Received SIGTERM: stopping" line');
+  await held`select pg_advisory_unlock(4242)`;
+  held.release();
   const r = await run.exited;
   assert.is(r.code, 143, r.stdout + r.stderr);
   assert.is(

@@ -216,6 +216,11 @@ broken('a syntax error in a down stops down --all before the first rollback, at 
     code: 'FILE_INVALID',
     message: '2_add_report_owner.down.sql:3:21: syntax error at or near "DROPP"',
     details: ['3 | ALTER TABLE reports DROPP COLUMN owner_id;', '  |                     ^', 'SQLSTATE: 42601'],
+    file: '2_add_report_owner.down.sql',
+    line: 3,
+    column: 21,
+    sqlState: '42601',
+    problems: [{ file: '2_add_report_owner.down.sql', line: 3, column: 21, message: 'syntax error at or near "DROPP"' }],
   })
 })
 

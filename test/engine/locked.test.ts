@@ -4,12 +4,13 @@
 import postgres from 'postgres'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createMigrator, type MigrateEvent } from '../../src/index.js'
+import { createMigrator, type MigrateEvent, type RunResult } from '../../src/index.js'
 import { lockKeys } from '../../src/db/keys.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
 import { files, norm, step, versionRow, within } from '../helpers/migrator.js'
 import { migrationsDir } from '../helpers/tmp.js'
 import { readable } from '../guarantees/util.js'
+import { eventually, gate } from '../helpers/wait.js'
 
 const deadlockSuite = suite('concurrent runs of one service in one process')
 const deadlock = readable(deadlockSuite)
@@ -36,10 +37,11 @@ deadlock(
       const both = Promise.all([m.up(), m.up()])
       both.catch(() => undefined)
       // One call polls the database lock; the other waits its turn in-process. Then the lock is freed.
-      for (let i = 0; i < 200 && waits.length < 1; i++) await new Promise((r) => setTimeout(r, 25))
+      await eventually(() => waits.length >= 1, 'a lock-wait event')
       assert.is(waits.length, 1, 'exactly one call polls the database lock')
       await holder`select pg_advisory_unlock(${k1}, ${k2})`
-      const results = await within(5_000, 'two concurrent up() of one service', () => both)
+      // A deadlock never finishes: the bound only turns it into a failure.
+      const results = await within(30_000, 'two concurrent up() of one service', () => both)
       assert.equal(results.map((r) => r.results.length).sort(), [0, 3])
     } finally {
       await holder.end({ timeout: 5 })
@@ -56,18 +58,36 @@ deadlock('when another runner applied a step while this one waited on it (skippe
     await m.markTo(0) // creates the bookkeeping tables, marks nothing
     const [x1, x2] = lockKeys.xact('skip-svc')
     const step1 = step(1, 'up')
-    // Another runner (a killed one's orphaned transaction, or one behind a transaction pooler) is inside migration 1.
-    const tx = other.begin(async (t) => {
-      await t`select pg_advisory_xact_lock(${x1}, ${x2})`
-      await t.unsafe(files('skip_widgets')['001_create_widgets.up.sql']!)
-      await t`insert into migration_records (service, version, name, checksum) values ('skip-svc', 1, ${step1.name}, ${step1.checksum})`
-      await t`insert into schema_versions (service, version, description) values ('skip-svc', 1, ${step1.name})`
-      await new Promise((r) => setTimeout(r, 700))
-    })
-    tx.catch(() => undefined)
-    await new Promise((r) => setTimeout(r, 100))
-    const r = await within(10_000, 'up() behind another runner', () => m.up())
-    await tx
+    // Another runner (a killed one's orphaned transaction, or one behind a transaction pooler) is inside migration 1,
+    // and commits only once up() waits on it (its migration's advisory lock): no sleep decides who comes first.
+    const [otherPid] = await other<{ pid: number }[]>`select pg_backend_pid() as pid`
+    const behind = async (work: () => Promise<RunResult>, what: string) => {
+      const inside = gate()
+      const commit = gate()
+      const tx = other.begin(async (t) => {
+        await t`select pg_advisory_xact_lock(${x1}, ${x2})`
+        await t.unsafe(files('skip_widgets')['001_create_widgets.up.sql']!)
+        await t`insert into migration_records (service, version, name, checksum) values ('skip-svc', 1, ${step1.name}, ${step1.checksum})`
+        await t`insert into schema_versions (service, version, description) values ('skip-svc', 1, ${step1.name})
+                on conflict (service) do update set version = 1`
+        inside.open()
+        await commit.passed
+      })
+      tx.catch(() => undefined)
+      await inside.passed
+      const run = work()
+      run.catch(() => undefined)
+      await eventually(
+        async () =>
+          (await DL.db!.sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'
+                              and wait_event = 'advisory' and pid <> ${otherPid!.pid}`).length > 0,
+        "up() waiting on the other runner's migration lock",
+      )
+      commit.open()
+      await tx
+      return within(30_000, what, () => run)
+    }
+    const r = await behind(() => m.up(), 'up() behind another runner')
     assert.equal(
       norm(r.results).map((x) => [x.version, x.status]),
       [
@@ -81,18 +101,7 @@ deadlock('when another runner applied a step while this one waited on it (skippe
     assert.is(d.currentVersion, 1)
     // The case that fails: only the skipped step left to do.
     await m.down()
-    const tx2 = other.begin(async (t) => {
-      await t`select pg_advisory_xact_lock(${x1}, ${x2})`
-      await t.unsafe(files('skip_widgets')['001_create_widgets.up.sql']!)
-      await t`insert into migration_records (service, version, name, checksum) values ('skip-svc', 1, ${step1.name}, ${step1.checksum})`
-      await t`insert into schema_versions (service, version, description) values ('skip-svc', 1, ${step1.name})
-              on conflict (service) do update set version = 1`
-      await new Promise((r) => setTimeout(r, 700))
-    })
-    tx2.catch(() => undefined)
-    await new Promise((r) => setTimeout(r, 100))
-    const r2 = await within(10_000, 'up({ to: 1 }) behind another runner', () => m.up({ to: 1 }))
-    await tx2
+    const r2 = await behind(() => m.up({ to: 1 }), 'up({ to: 1 }) behind another runner')
     assert.equal(norm(r2.results).map((x) => [x.version, x.status]), [[1, 'skipped']])
     assert.equal(await versionRow(DL.db!, 'skip-svc'), [{ version: 1, description: step1.name }])
     assert.is(r2.currentVersion, 1, 'the database says 1 (schema_versions), the result says otherwise')

@@ -28,7 +28,8 @@ export function expectedShape(args: string[]): { lines: true; schema: 'run-event
     case 'status':
       return { lines: false, schema: has(/^--all$/) ? 'status-all' : 'status' };
     case 'lint':
-      return { lines: false, schema: has(/^--explain(=|$)/) ? 'lint-rule' : 'lint' };
+      // `lint --trace` is check --locks: the check document.
+      return { lines: false, schema: has(/^--explain(=|$)/) ? 'lint-rule' : has(/^--trace$/) ? 'check' : 'lint' };
     case 'check':
       return { lines: false, schema: has(/^--drift$/) ? 'drift' : 'check' };
     case 'verify':

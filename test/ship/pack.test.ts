@@ -20,7 +20,35 @@ test.after(async () => {
 
 // What the tarball must hold, exactly (npm adds package.json; LICENSE files would be allowed).
 const SCHEMAS = fs.readdirSync(path.join(ROOT, 'schemas')).filter((f) => f.endsWith('.schema.json')).map((f) => `schemas/${f}`);
-const EXPECTED_FILES = ['README.md', 'dist/index.d.ts', 'dist/index.js', 'dist/link-migrate.cjs', 'install.sh', 'link-migrate.schema.json', 'package.json', ...SCHEMAS].sort();
+const EXPECTED_FILES = [
+  'README.md',
+  'dist/index.cjs',
+  'dist/index.d.cts',
+  'dist/index.d.ts',
+  'dist/index.js',
+  'dist/link-migrate.cjs',
+  'install.sh',
+  'link-migrate.schema.json',
+  'package.json',
+  ...SCHEMAS,
+].sort();
+// A fresh consumer's node_modules after `npm install link-migrate`: the
+// package (~7.7 MB, the CLI bundle carries PGlite and libpg-query's wasm for
+// itself), libpg-query and postgres for the library; not PGlite (27 MB, an
+// optional peer: only the library's check on the embedded engine needs it).
+// Measured 37 MB with PGlite as a dependency, ~10 MB without.
+const MAX_CONSUMER_NODE_MODULES_BYTES = 16 * 1024 * 1024;
+
+/** Bytes of every file under `dir` (what `du` would count, without block rounding). */
+function sizeOf(dir: string): number {
+  let total = 0;
+  for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, ent.name);
+    if (ent.isDirectory()) total += sizeOf(p);
+    else if (ent.isFile()) total += fs.statSync(p).size;
+  }
+  return total;
+}
 // The CLI bundle carries PGlite's WASM and data for `check` (~5.5 MB packed);
 // the bound is there to keep the 110 MB compiled binary out.
 const MAX_TARBALL_BYTES = 10 * 1024 * 1024;
@@ -100,6 +128,13 @@ test('npm install <tgz> into a fresh project (registry for its dependencies)', a
   );
   const link = await readlink(path.join(project, 'node_modules/.bin/link-migrate'));
   assert.is(link, '../link-migrate/dist/link-migrate.cjs');
+  // What the bundled CLI already carries is not installed a second time.
+  const packages = fs.readdirSync(path.join(project, 'node_modules')).filter((n) => !n.startsWith('.'));
+  const bytes = sizeOf(path.join(project, 'node_modules'));
+  const per = packages.map((n) => `${n} ${(sizeOf(path.join(project, 'node_modules', n)) / 1048576).toFixed(1)} MB`);
+  console.log(`consumer node_modules: ${(bytes / 1048576).toFixed(1)} MB (${per.join(', ')})`);
+  assert.not.ok(fs.existsSync(path.join(project, 'node_modules/@electric-sql/pglite')), 'PGlite is an optional peer, not installed');
+  assert.ok(bytes < MAX_CONSUMER_NODE_MODULES_BYTES, `consumer node_modules is ${bytes} bytes`);
   state.project = project;
 });
 
@@ -195,6 +230,88 @@ test('an ESM script imports createMigrator and the error classes and runs status
   assert.is(row?.version, 2);
 });
 
+const CONSUMER_CJS = `
+const { createMigrator, check, MigrateError, ConnectError, isMigrateError, EXIT, redactUrl } = require('link-migrate');
+
+(async () => {
+  const out = {};
+  out.classes = typeof createMigrator === 'function' && typeof MigrateError === 'function';
+  out.exit = EXIT.usage;
+  out.redacted = redactUrl('postgres://u:s3cret@db:5432/x');
+  out.pkgVersion = require('link-migrate/package.json').version;
+  out.schema = require('link-migrate/schemas/status.schema.json').$id;
+  const dir = require('node:path').join(__dirname, 'migrations');
+  const m = createMigrator({ dir, service: 'pack-cjs', url: process.env.DATABASE_URL });
+  try {
+    out.before = (await m.status()).pending;
+    out.applied = (await m.up()).results.map((x) => x.name);
+    out.after = (await m.status()).currentVersion;
+  } finally {
+    await m.close();
+  }
+  // The error classes of the CommonJS build are MigrateErrors for the ESM build too (a Symbol brand).
+  const bad = createMigrator({ dir, service: 'pack-cjs', url: 'postgres://u:s3cret@127.0.0.1:1/nodb' });
+  try {
+    await bad.status();
+  } catch (e) {
+    const esm = await import('link-migrate');
+    out.connect = { cjs: e instanceof ConnectError, is: isMigrateError(e), esmIs: esm.isMigrateError(e), code: e.code, leaks: String(e.message).includes('s3cret') };
+  } finally {
+    await bad.close();
+  }
+  // check on the embedded engine needs the optional PGlite, which is not installed: said so.
+  try {
+    // No server given (DATABASE_URL would pick one): the embedded engine.
+    await check({ dir, service: 'pack-cjs', env: {} });
+    out.check = 'no error';
+  } catch (e) {
+    out.check = { code: e.code, message: e.message };
+  }
+  console.log(JSON.stringify(out));
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
+`;
+
+test('a CommonJS script require()s link-migrate and runs status() and up(); check names the optional PGlite', async () => {
+  assert.ok(state.project, 'npm install ran');
+  const project = state.project!;
+  const db = await freshDatabase('pack_cjs');
+  dbs.push(db);
+  await writeMigrations(project, {
+    'migrations/001_create_notes.up.sql': 'CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL);\n',
+    'migrations/001_create_notes.down.sql': 'DROP TABLE notes;\n',
+    'migrations/002_add_notes_tags.up.sql': "ALTER TABLE notes ADD COLUMN tags jsonb NOT NULL DEFAULT '[]'::jsonb;\n",
+    'migrations/002_add_notes_tags.down.sql': 'ALTER TABLE notes DROP COLUMN tags;\n',
+    'consumer.cjs': CONSUMER_CJS,
+  });
+  const r = ok(
+    await run(process.execPath, ['consumer.cjs'], { cwd: project, env: cleanEnv({ DATABASE_URL: db.url }), timeoutMs: 60_000 }),
+    'node consumer.cjs',
+  );
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any>;
+  assert.equal(
+    { ...out, check: undefined },
+    {
+      classes: true,
+      exit: 2,
+      redacted: 'postgres://u:***@db:5432/x',
+      pkgVersion: VERSION,
+      schema: 'https://unpkg.com/link-migrate/schemas/status.schema.json',
+      before: 2,
+      applied: ['001_create_notes', '002_add_notes_tags'],
+      after: 2,
+      connect: { cjs: true, is: true, esmIs: true, code: 'CONNECT_FAILED', leaks: false },
+      check: undefined,
+    },
+  );
+  assert.is(out.check.code, 'CONNECT_FAILED');
+  assert.match(out.check.message, 'npm install @electric-sql/pglite');
+  const [row] = await db.sql<{ version: number }[]>`select version::int as version from schema_versions where service = 'pack-cjs'`;
+  assert.is(row?.version, 2);
+});
+
 test('the published types check in a NodeNext TypeScript project', async () => {
   assert.ok(state.project, 'npm install ran');
   const project = state.project!;
@@ -213,7 +330,7 @@ test('the published types check in a NodeNext TypeScript project', async () => {
         types: ['node'],
         typeRoots: [path.join(ROOT, 'node_modules', '@types')],
       },
-      include: ['check.ts'],
+      include: ['check.ts', 'check-cjs.cts'],
     }),
   );
   await writeFile(
@@ -229,6 +346,14 @@ export function kind(e: unknown): string {
 // @ts-expect-error: dir is required
 createMigrator({ service: 'x' });
 void n;
+`,
+  );
+  // A CommonJS file resolves the "require" condition: dist/index.d.cts.
+  await writeFile(
+    path.join(dir, 'check-cjs.cts'),
+    `import { createMigrator, type RunResult } from 'link-migrate';
+const up: () => Promise<RunResult> = () => createMigrator({ dir: 'migrations', service: 'typed' }).up();
+export = up;
 `,
   );
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');

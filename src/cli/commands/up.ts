@@ -2,7 +2,7 @@ import { ConfigError } from '../../errors.js'
 import type { RunResult } from '../../types.js'
 import { MAX_VERSION } from '../../source/name.js'
 import type { Context } from '../context.js'
-import { interruptedLine, isInterrupted, listenForSignals, SIGNAL_EXIT } from '../signals.js'
+import { interruptedLine, isInterrupted, listenForSignals, SIGNAL_EXIT, stoppingLine } from '../signals.js'
 import { failedRunLine, jsonError } from '../json.js'
 import { stepWithoutSql } from '../progress.js'
 import { printPlan } from './plan.js'
@@ -26,7 +26,7 @@ export default async function up(ctx: Context): Promise<number> {
  * line says what happened; exit 130 (SIGINT) or 143 (SIGTERM).
  */
 export async function interruptible(ctx: Context, direction: 'up' | 'down', run: (signal: AbortSignal) => Promise<RunResult>): Promise<number> {
-  const signals = listenForSignals()
+  const signals = listenForSignals((sig) => ctx.out.log(stoppingLine(sig), 'warn'))
   try {
     const result = await run(signals.signal)
     if (result.dryRun) printPlan(ctx, result)
