@@ -1,7 +1,7 @@
 #!/bin/sh
 # install.sh: install link-migrate into $PREFIX/bin, Homebrew-style.
 #
-#   sh install.sh                         # from ./dist (after npm run build:all) or $LINK_MIGRATE_RELEASE_URL
+#   sh install.sh                         # from ./dist (after npm run build or build:all) or $LINK_MIGRATE_RELEASE_URL
 #   sh install.sh --from DIR|URL          # a directory or release URL holding the files and SHA256SUMS
 #   sh install.sh --prefix ~/.local       # default: /usr/local as root, else ~/.local
 #   sh install.sh --uninstall             # remove exactly what an earlier install put there
@@ -24,7 +24,7 @@ usage() {
   cat <<'USAGE'
 install.sh: install link-migrate into $PREFIX/bin, Homebrew-style.
 
-  sh install.sh                         # from ./dist (after npm run build:all) or $LINK_MIGRATE_RELEASE_URL
+  sh install.sh                         # from ./dist (after npm run build or build:all) or $LINK_MIGRATE_RELEASE_URL
   sh install.sh --from DIR|URL          # a directory or release URL holding the files and SHA256SUMS
   sh install.sh --prefix ~/.local       # default: /usr/local as root, else ~/.local
   sh install.sh --uninstall             # remove exactly what an earlier install put there
@@ -112,8 +112,10 @@ if [ -z "$from" ]; then
     from="$here/dist"
   elif [ -n "${LINK_MIGRATE_RELEASE_URL:-}" ]; then
     from=$LINK_MIGRATE_RELEASE_URL
+  elif [ -f "$here/dist/$NAME.cjs" ]; then
+    die "$here/dist has $NAME.cjs but no SHA256SUMS: run 'npm run checksums' (npm run build writes it), or pass --from DIR|URL"
   else
-    die "no release found: run 'npm run build:all' first, or pass --from DIR|URL"
+    die "no release found in $here/dist: run 'npm run build' (the one-file bundle, needs Node >= 20) or 'npm run build:all' (also the compiled binary) first, or pass --from DIR|URL"
   fi
 fi
 
@@ -149,6 +151,16 @@ arch=$(uname -m)
 artifact=""
 if [ "$os" = Linux ] && { [ "$arch" = x86_64 ] || [ "$arch" = amd64 ]; }; then
   if fetch "$NAME-linux-x64"; then artifact="$NAME-linux-x64"; fi
+  # A local build: `npm run build` after an earlier build:all leaves an older
+  # binary beside the new bundle; install what was built last.
+  case "$from" in
+    http://*|https://*) ;;
+    *)
+      if [ -n "$artifact" ] && [ -f "$from/$NAME.cjs" ] && [ -n "$(find "$from/$NAME.cjs" -newer "$from/$NAME-linux-x64" 2>/dev/null)" ]; then
+        printf 'note: %s is older than %s: installing the bundle (npm run build:binary refreshes the binary)\n' "$from/$NAME-linux-x64" "$from/$NAME.cjs"
+        artifact=""
+      fi ;;
+  esac
 fi
 if [ -z "$artifact" ]; then
   fetch "$NAME.cjs" || die "neither a binary for $os/$arch nor $NAME.cjs found in $from"

@@ -262,4 +262,65 @@ test('without --prefix, a non-root user gets ~/.local/bin', async () => {
   assert.match(again.stdout, /nothing to uninstall/);
 });
 
+/**
+ * A checkout right after `npm run build`: install.sh at its root, dist/
+ * holding the bundle and the SHA256SUMS that package.json's own `checksums`
+ * script writes (`npm run build` ends with it); `binary` adds a compiled
+ * binary built before (an earlier build:all).
+ */
+async function builtCheckout(opts: { binary?: 'older' | 'none'; sums?: boolean } = {}): Promise<string> {
+  const root = await tmpDir('lm-checkout-');
+  await copyFile(INSTALL, path.join(root, 'install.sh'));
+  await mkdir(path.join(root, 'dist'));
+  if (opts.binary === 'older') {
+    // Any executable that answers --version will do for the one that must NOT be chosen.
+    await writeFile(path.join(root, 'dist', 'link-migrate-linux-x64'), '#!/bin/sh\necho "link-migrate 0.0.0-stale"\n', { mode: 0o755 });
+    const past = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(path.join(root, 'dist', 'link-migrate-linux-x64'), past, past);
+  }
+  await copyFile(BUNDLE, path.join(root, 'dist', 'link-migrate.cjs'));
+  if (opts.sums !== false) {
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    assert.match(pkg.scripts.build!, /&& npm run checksums$/, 'npm run build writes dist/SHA256SUMS');
+    ok(await run('sh', ['-c', pkg.scripts.checksums!], { cwd: root, env: cleanEnv() }), 'the checksums script');
+  }
+  return root;
+}
+
+test('right after `npm run build` (no binary): sh install.sh installs the bundle from ./dist', async () => {
+  const root = await builtCheckout();
+  const prefix = await tmpDir('lm-prefix-');
+  const r = ok(await install(['--prefix', prefix], { script: path.join(root, 'install.sh'), cwd: root }), 'install.sh after npm run build');
+  const target = path.join(prefix, 'bin', 'link-migrate');
+  assert.match(r.stdout, `installed link-migrate.cjs (link-migrate ${VERSION}, sha256 ${await sha256(BUNDLE)}) as ${target}\n`);
+  const v = ok(await run(target, ['--version'], { cwd: prefix, env: cleanEnv() }), 'installed --version');
+  assert.is(v.stdout.trim(), `link-migrate ${VERSION}`);
+});
+
+test('`npm run build` after an earlier build:all: the newer bundle is installed, not the older binary, and a note says so', async () => {
+  const root = await builtCheckout({ binary: 'older' });
+  const prefix = await tmpDir('lm-prefix-');
+  const r = ok(await install(['--prefix', prefix], { script: path.join(root, 'install.sh'), cwd: root }), 'install.sh');
+  assert.match(r.stdout, `note: ${root}/dist/link-migrate-linux-x64 is older than ${root}/dist/link-migrate.cjs: installing the bundle (npm run build:binary refreshes the binary)\n`);
+  assert.match(r.stdout, /installed link-migrate\.cjs /);
+  assert.is(await sha256(path.join(prefix, 'bin', 'link-migrate')), await sha256(BUNDLE));
+});
+
+test('nothing built, or a bundle without SHA256SUMS: the error says exactly what to run', async () => {
+  const empty = await tmpDir('lm-checkout-');
+  await copyFile(INSTALL, path.join(empty, 'install.sh'));
+  const prefix = await tmpDir('lm-prefix-');
+  const none = await install(['--prefix', prefix], { script: path.join(empty, 'install.sh'), cwd: empty });
+  assert.is(none.code, 1, none.output);
+  assert.is(
+    none.stderr,
+    `install.sh: no release found in ${empty}/dist: run 'npm run build' (the one-file bundle, needs Node >= 20) or 'npm run build:all' (also the compiled binary) first, or pass --from DIR|URL\n`,
+  );
+  const root = await builtCheckout({ sums: false });
+  const nosums = await install(['--prefix', prefix], { script: path.join(root, 'install.sh'), cwd: root });
+  assert.is(nosums.code, 1, nosums.output);
+  assert.is(nosums.stderr, `install.sh: ${root}/dist has link-migrate.cjs but no SHA256SUMS: run 'npm run checksums' (npm run build writes it), or pass --from DIR|URL\n`);
+  assert.equal(await tree(prefix), []);
+});
+
 test.run();
