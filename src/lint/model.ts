@@ -15,6 +15,7 @@ import { parseName, type ParsedName } from '../source/name.js'
 import { as, intValue, stringConst } from './ast.js'
 import { Timeline, type Known } from './known.js'
 import { isFailure, type ParseStatement } from '../sql/parser.js'
+import { collectEvery } from '../runtime.js'
 import type { LintOptions } from './options.js'
 
 /** A file handed to the linter, read and decoded (or why it could not be). */
@@ -157,8 +158,10 @@ function readStatements(f: LintFile, start: Known, parse: ParseStatement, option
   let local: boolean | undefined
   let inBlock = false
   let known = start
+  const handled = collectEvery()
 
   a.statements.forEach((source, index) => {
+    handled(source.text.length)
     const stmt: LintStatement = {
       index,
       source,
