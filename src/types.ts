@@ -61,6 +61,8 @@ export interface FileProblem {
   transactionControl?: boolean
   /** The SQLSTATE the server would raise (42601 for a syntax error found before the run). */
   sqlState?: string
+  /** A down file with no up file: its version (no problem when that version is applied: its up file was deleted). */
+  orphanDown?: number
 }
 
 export interface Source {
@@ -83,7 +85,53 @@ export interface AppliedRow {
   checksum: string
 }
 
-export type MigrationState = 'applied' | 'pending' | 'modified' | 'missing'
+/**
+ * `interrupted`: a run of a file without a transaction stopped half-way (up
+ * or down); `partial`: a file with its own BEGIN/COMMIT blocks failed after
+ * one of them committed. Both until the version is run again successfully or
+ * resolved with `mark`.
+ */
+export type MigrationState = 'applied' | 'pending' | 'modified' | 'missing' | 'interrupted' | 'partial'
+
+/**
+ * A statement-by-statement run of a version that did not finish, as its
+ * marker in `link_migrate_progress` holds it (statements numbered from 1).
+ */
+export interface ProgressMarker {
+  version: number
+  direction: 'up' | 'down'
+  name: string
+  file: string
+  /** The up file's checksum when it ran. */
+  checksum: string
+  kind: 'no-transaction' | 'own-transactions'
+  /** The line of each statement (statement N at `lines[N - 1]`). */
+  lines: number[]
+  /** Statements known to have taken effect (committed). */
+  ran: number[]
+  /** The statement running outside a transaction when the run stopped: it may or may not have taken effect. */
+  running: number | null
+  /** The error the run stopped with; null when the process died. */
+  error: string | null
+  startedAt: Date
+  updatedAt: Date
+}
+
+/** What status and verify say about an unfinished run. */
+export interface Interruption {
+  direction: 'up' | 'down'
+  kind: 'no-transaction' | 'own-transactions'
+  file: string
+  /** Statements in the file. */
+  statements: number
+  /** Statements that took effect (committed) and stay in effect. */
+  ran: { statement: number; line: number }[]
+  /** A statement that was running when the process stopped: it may or may not have taken effect. */
+  running: { statement: number; line: number } | null
+  error: string | null
+  startedAt: string
+  updatedAt: string
+}
 
 export interface StatusEntry {
   version: number
@@ -96,6 +144,8 @@ export interface StatusEntry {
   /** The file's current checksum when it differs from the recorded one. */
   fileChecksum?: string
   hasDown: boolean
+  /** State `interrupted` / `partial`: what the unfinished run did. */
+  interrupted?: Interruption
 }
 
 export interface StatusResult {
@@ -178,6 +228,8 @@ export type FindingKind =
   | 'bad-name'
   | 'duplicate-record'
   | 'invalid-index'
+  | 'interrupted'
+  | 'partially-applied'
 
 export interface Finding {
   kind: FindingKind

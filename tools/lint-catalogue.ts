@@ -132,6 +132,11 @@ export function schema(): string {
             type: 'integer',
             minimum: 0,
           },
+          allowTransactionControl: {
+            description:
+              'The default of --allow-transaction-control for lint: files with their own BEGIN/COMMIT blocks are judged as up --allow-transaction-control runs them (a note instead of transaction-control errors).',
+            type: 'boolean',
+          },
           rules: {
             description: 'A level for a rule instead of its own; off drops its findings.',
             type: 'object',

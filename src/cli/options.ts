@@ -38,7 +38,7 @@ export const OPTIONS: OptionDef[] = [
   { flag: '--yes', description: 'Roll back more than one migration without asking (needed without a terminal)', commands: ['down'] },
   { flag: '--allow-out-of-order', description: 'Apply pending migrations older than the current version', commands: ['up'] },
   { flag: '--strict', description: 'Refuse to run when an applied migration changed (exit 3)', commands: ['up'] },
-  { flag: '--allow-transaction-control', description: 'Run files with their own BEGIN/COMMIT blocks statement by statement, as psql does (env MIGRATE_ALLOW_TRANSACTION_CONTROL=1)', commands: ['up', 'down'] },
+  { flag: '--allow-transaction-control', description: 'Run files with their own BEGIN/COMMIT blocks statement by statement, as psql does (env MIGRATE_ALLOW_TRANSACTION_CONTROL=1); lint then judges such files as up runs them', commands: ['up', 'down', 'lint'] },
   { flag: '--ddl-lock-timeout <duration>', description: DDL, commands: ['up', 'down', 'lint'] },
   { flag: '--retries <n>', description: RETRIES, commands: ['up', 'down'] },
   { flag: '--all', description: 'Show every service recorded in the database', commands: ['status'] },

@@ -3,7 +3,7 @@
  * modified, missing, and which steps an `up` or `down` would take. No I/O.
  */
 import { ConfigError, IntegrityError, MigrateError } from '../errors.js'
-import type { AppliedRow, MigrationFile, StatusEntry } from '../types.js'
+import type { AppliedRow, Interruption, MigrationFile, ProgressMarker, StatusEntry } from '../types.js'
 
 export interface State {
   /** Every version, file or record, in version order. */
@@ -20,9 +20,16 @@ export interface State {
   modified: StatusEntry[]
   /** Applied migrations whose file is gone. */
   missing: StatusEntry[]
+  /** Versions whose statement-by-statement run did not finish (states `interrupted` and `partial`). */
+  interrupted: StatusEntry[]
 }
 
-export function computeState(files: MigrationFile[], applied: AppliedRow[]): State {
+/**
+ * `markers`: unfinished statement-by-statement runs (link_migrate_progress);
+ * their versions get state `interrupted` (no-transaction file) or `partial`
+ * (file with its own transactions), whether recorded or not.
+ */
+export function computeState(files: MigrationFile[], applied: AppliedRow[], markers: ProgressMarker[] = []): State {
   const byVersion = new Map(applied.map((r) => [r.version, r]))
   const fileVersions = new Set(files.map((f) => f.version))
   const currentVersion = applied.reduce((max, r) => Math.max(max, r.version), 0)
@@ -65,6 +72,19 @@ export function computeState(files: MigrationFile[], applied: AppliedRow[]): Sta
       hasDown: false,
     })
   }
+  const modified = entries.filter((e) => e.state === 'modified')
+  const missing = entries.filter((e) => e.state === 'missing')
+  const byEntry = new Map(entries.map((e) => [e.version, e]))
+  for (const m of markers) {
+    let e = byEntry.get(m.version)
+    if (!e) {
+      // Neither file nor record: an up that stopped half-way, its file deleted since.
+      e = { version: m.version, name: m.name, state: 'interrupted', appliedAt: null, checksum: m.checksum, hasDown: false }
+      entries.push(e)
+    }
+    e.state = m.kind === 'own-transactions' ? 'partial' : 'interrupted'
+    e.interrupted = interruption(m)
+  }
   entries.sort((a, b) => a.version - b.version)
 
   return {
@@ -72,9 +92,30 @@ export function computeState(files: MigrationFile[], applied: AppliedRow[]): Sta
     currentVersion,
     pending,
     outOfOrder: pending.filter((f) => f.version < currentVersion),
-    modified: entries.filter((e) => e.state === 'modified'),
-    missing: entries.filter((e) => e.state === 'missing'),
+    modified,
+    missing,
+    interrupted: entries.filter((e) => e.interrupted),
   }
+}
+
+function interruption(m: ProgressMarker): Interruption {
+  const at = (n: number) => ({ statement: n, line: m.lines[n - 1] ?? 0 })
+  return {
+    direction: m.direction,
+    kind: m.kind,
+    file: m.file,
+    statements: m.lines.length,
+    ran: m.ran.map(at),
+    running: m.running === null ? null : at(m.running),
+    error: m.error,
+    startedAt: m.startedAt.toISOString(),
+    updatedAt: m.updatedAt.toISOString(),
+  }
+}
+
+/** Recorded in migration_records (whatever its file says): what `down` can roll back. */
+export function isRecorded(e: StatusEntry): boolean {
+  return e.appliedAt !== null
 }
 
 export interface UpOptions {
@@ -126,7 +167,7 @@ export interface DownOptions {
  */
 export function planDown(state: State, files: MigrationFile[], opts: DownOptions): MigrationFile[] {
   checkTarget(opts)
-  const applied = state.entries.filter((e) => e.state !== 'pending').reverse()
+  const applied = state.entries.filter(isRecorded).reverse()
   let chosen = applied
   if (opts.all) chosen = applied
   else if (opts.to !== undefined) chosen = chosen.filter((e) => e.version > opts.to!)

@@ -19,8 +19,9 @@ import {
   type TransactionalRun,
 } from '../db/execute.js'
 import { formatMs, type HeldLock } from '../db/lock.js'
+import { ensureProgressTable, markerClearSql, markerWriter, type MarkerWriter } from '../db/progress.js'
 import { guardSql, recordDownSql, recordUpSql, type Tracking } from '../db/tracking.js'
-import type { MigrateEvent, MigrationResult, PlanStep } from '../types.js'
+import type { MigrateEvent, MigrationResult, PlanStep, StepStatement } from '../types.js'
 import { lockLostError } from './watch.js'
 
 export interface RunContext {
@@ -44,6 +45,12 @@ export interface RunContext {
   signal?: AbortSignal
   /** Reports who blocks a migration that waits for a lock (core/blocked.ts). */
   blocked?: <T>(step: PlanStep, lockTimeoutMs: number | undefined, run: () => Promise<T>) => Promise<T>
+  /**
+   * Versions that have a progress marker (an earlier statement-by-statement
+   * run that did not finish): their bookkeeping deletes it, also when the
+   * file now runs in one transaction.
+   */
+  markers?: ReadonlySet<number>
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>
 }
@@ -160,7 +167,10 @@ function transactionalRun(ctx: RunContext, step: PlanStep, previous: PlanStep | 
     prefix: guardSql(ctx.tracking, ctx.service, step.version, step.direction, checks),
     body: step.sql,
     statements: step.statements,
-    suffix: step.direction === 'up' ? recordUpSql(ctx.tracking, ctx.service, step) : recordDownSql(ctx.tracking, ctx.service, step.version),
+    suffix:
+      (step.direction === 'up' ? recordUpSql(ctx.tracking, ctx.service, step) : recordDownSql(ctx.tracking, ctx.service, step.version)) +
+      // An earlier statement-by-statement run of it left a marker: it goes with the bookkeeping.
+      (ctx.markers?.has(step.version) ? markerClearSql(ctx.tracking, ctx.service, step.version) : ''),
     timeoutMs: ctx.timeoutMs,
     lockTimeoutMs: step.lockTimeoutMs ?? ctx.ddlLockTimeoutMs,
     signal: ctx.signal,
@@ -170,7 +180,7 @@ function transactionalRun(ctx: RunContext, step: PlanStep, previous: PlanStep | 
 /** A step that runs without a transaction, or with its own transactions. */
 async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipped'> {
   const guard = guardSql(ctx.tracking, ctx.service, step.version, step.direction)
-  const record =
+  let record =
     step.direction === 'up' ? recordUpSql(ctx.tracking, ctx.service, step) : recordDownSql(ctx.tracking, ctx.service, step.version)
   const lockTimeoutMs = step.lockTimeoutMs ?? ctx.ddlLockTimeoutMs
 
@@ -185,6 +195,8 @@ async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipp
     )
   }
   const statements = step.statements ?? []
+  const marker = await markerFor(ctx, step, statements)
+  if (marker) record += marker.clear
   if (step.ownTransactions) {
     return runOwnTransactions(ctx.conn, {
       file: step.file,
@@ -195,6 +207,7 @@ async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipp
       version: step.version,
       lockTimeoutMs,
       timeoutMs: ctx.timeoutMs,
+      marker,
     })
   }
   // A failed CREATE INDEX CONCURRENTLY leaves an INVALID index that
@@ -204,8 +217,39 @@ async function runStep(ctx: RunContext, step: PlanStep): Promise<'done' | 'skipp
     ctx.emit({ type: 'warning', service: ctx.service, message: `dropping INVALID index ${name} left by an earlier failed run of ${step.file}` })
     await dropInvalidIndex(ctx.conn, name)
   }
-  await runStatements(ctx.conn, { file: step.file, content: step.sql, statements, lockTimeoutMs, timeoutMs: ctx.timeoutMs, signal: ctx.signal })
+  await runStatements(ctx.conn, { file: step.file, content: step.sql, statements, lockTimeoutMs, timeoutMs: ctx.timeoutMs, signal: ctx.signal, marker })
   return runBookkeeping(ctx.conn, guard, record)
+}
+
+/** Per connection: whether the progress table exists (created once per run, on the first file that needs it). */
+const progressTables = new WeakMap<object, Promise<boolean>>()
+
+/**
+ * The progress marker of a file that runs statement by statement, so a run
+ * killed half-way shows in status and verify (db/progress.ts). Without the
+ * privilege to create its table the file runs without one, with a warning.
+ */
+async function markerFor(ctx: RunContext, step: PlanStep, statements: StepStatement[]): Promise<MarkerWriter | undefined> {
+  let ready = progressTables.get(ctx.conn)
+  if (!ready) progressTables.set(ctx.conn, (ready = ensureProgressTable(ctx.conn, ctx.tracking)))
+  if (!(await ready)) {
+    ctx.emit({
+      type: 'warning',
+      service: ctx.service,
+      message: `cannot create the progress table ${ctx.tracking.progress} (no CREATE privilege): if ${step.file} is interrupted half-way, status will not show it`,
+    })
+    return undefined
+  }
+  return markerWriter(ctx.tracking, {
+    service: ctx.service,
+    version: step.version,
+    direction: step.direction,
+    name: step.name,
+    file: step.file,
+    checksum: step.checksum,
+    kind: step.ownTransactions ? 'own-transactions' : 'no-transaction',
+    lines: statements.map((s) => s.line),
+  })
 }
 
 /** Retries only lock_timeout failures, with exponential backoff (0.5 s, 1 s, 2 s, ... at most 30 s). */

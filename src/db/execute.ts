@@ -12,6 +12,7 @@ import { InterruptedError, MigrateError, QueryError } from '../errors.js'
 import type { StepStatement } from '../types.js'
 import { formatMs } from './lock.js'
 import { connectionLost, statementError, toQueryError } from './error.js'
+import type { MarkerWriter } from './progress.js'
 import { ALREADY_APPLIED, LOCK_GONE, NOT_APPLIED } from './tracking.js'
 
 export interface TransactionalRun {
@@ -238,6 +239,8 @@ export interface StatementsRun {
   timeoutMs?: number
   /** Aborted: stop before the next statement (the current one finishes): InterruptedError. */
   signal?: AbortSignal
+  /** The run's progress marker (db/progress.ts); absent when the table could not be created. */
+  marker?: MarkerWriter
 }
 
 /**
@@ -250,6 +253,11 @@ export interface StatementsRun {
 export async function runStatements(conn: ReservedSql, run: StatementsRun): Promise<void> {
   const deadline = run.timeoutMs === undefined ? undefined : Date.now() + run.timeoutMs
   if (run.lockTimeoutMs !== undefined) await conn.unsafe(`set lock_timeout = ${Math.round(run.lockTimeoutMs)}`)
+  const marker = run.marker
+  // Committed before the first statement: a crash from here on leaves it.
+  if (marker) await conn.unsafe(marker.start)
+  /** Statements that finished: 1..done. */
+  let done = 0
   try {
     for (const [i, stmt] of run.statements.entries()) {
       // A statement of a no-transaction file cannot be rolled back (a cancelled
@@ -262,7 +270,11 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
         )
       }
       try {
+        // Each statement commits on its own: the marker says, before it is
+        // sent, that the one before it finished and that this one runs.
+        if (marker) await conn.unsafe(marker.progress(i > 0 ? [i] : [], i + 1))
         await sendBefore(conn, stmt.text, deadline)
+        done = i + 1
       } catch (e) {
         const ran = run.statements.slice(0, i)
         const details = ran.length
@@ -285,10 +297,16 @@ export async function runStatements(conn: ReservedSql, run: StatementsRun): Prom
     // As after a transactional migration: a SET in this file (search_path,
     // statement_timeout, ...) and our lock_timeout must not leak into the
     // migrations after it on this connection.
-    await afterFailure(conn, e, RESET_SESSION)
+    const stopped = marker ? marker.stopped(numbers(done), (e as Error)?.message ?? String(e)) : ''
+    await afterFailure(conn, e, stopped + RESET_SESSION)
     throw e
   }
   await conn.unsafe(RESET_SESSION)
+}
+
+/** 1..n */
+function numbers(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i + 1)
 }
 
 /**
@@ -348,6 +366,8 @@ export interface OwnTransactionsRun {
   version: number
   lockTimeoutMs?: number
   timeoutMs?: number
+  /** The run's progress marker (db/progress.ts); its `clear` is already part of `record`. */
+  marker?: MarkerWriter
 }
 
 /**
@@ -367,16 +387,35 @@ export async function runOwnTransactions(conn: ReservedSql, run: OwnTransactions
   const committed: StepStatement[] = []
   let block: StepStatement[] | undefined
   if (run.lockTimeoutMs !== undefined) await conn.unsafe(`set lock_timeout = ${Math.round(run.lockTimeoutMs)}`)
+  const marker = run.marker
+  // Committed before the first statement: a crash from here on leaves it.
+  if (marker) await conn.unsafe(marker.start)
+  /** Statement numbers (1-based) of `committed`, and how many of them the marker holds. */
+  const number = new Map(run.statements.map((s, n) => [s, n + 1]))
+  const nums = (list: StepStatement[]) => list.map((s) => number.get(s)!)
+  let told = 0
   let i = 0
   try {
     for (; i < run.statements.length; i++) {
       const stmt = run.statements[i]!
-      if (bookkeepingInside && i === run.statements.length - 1) await conn.unsafe(run.guard + run.record)
-      await sendBefore(conn, stmt.text, deadline)
       const control = stmt.control
+      const isLast = i === run.statements.length - 1
+      if (bookkeepingInside && isLast) await conn.unsafe(run.guard + run.record)
+      else if (marker && !block) {
+        // Outside a block a statement commits on its own: say before it runs
+        // what committed so far and that this one runs.
+        const running = control === 'BEGIN' || control === 'START TRANSACTION' ? null : i + 1
+        await conn.unsafe(marker.progress(nums(committed.slice(told)), running))
+        told = committed.length
+      } else if (marker && block && (control === 'COMMIT' || control === 'END')) {
+        // Inside the block, so the marker commits with it or not at all.
+        await conn.unsafe(marker.progress(nums([...committed.slice(told), ...block]), null))
+      }
+      await sendBefore(conn, stmt.text, deadline)
       if (control === 'BEGIN' || control === 'START TRANSACTION') block = []
       else if (control === 'COMMIT' || control === 'END') {
         if (block) committed.push(...block)
+        if (marker) told = committed.length
         block = undefined
       } else if (control === 'ROLLBACK' || control === 'ABORT') block = undefined
       else if (block) block.push(stmt)
@@ -387,7 +426,8 @@ export async function runOwnTransactions(conn: ReservedSql, run: OwnTransactions
     return outcome
   } catch (e) {
     // An open block of the file is rolled back; the session settings reset.
-    await afterFailure(conn, e, 'rollback;\n' + RESET_SESSION)
+    const stopped = marker ? marker.stopped(nums(committed), (e as Error)?.message ?? String(e)) : ''
+    await afterFailure(conn, e, 'rollback;\n' + stopped + RESET_SESSION)
     const state = (e as { code?: string }).code
     if (state === ALREADY_APPLIED || state === NOT_APPLIED) return 'skipped'
     const stmt = run.statements[Math.min(i, run.statements.length - 1)]!

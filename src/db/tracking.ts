@@ -21,6 +21,9 @@ export interface Tracking {
   versionsReg: string
   uniqueIndex: string
   uniqueIndexReg: string
+  /** Markers of unfinished statement-by-statement runs (db/progress.ts); never read by the old tool. */
+  progress: string
+  progressReg: string
 }
 
 export function tracking(schema?: string): Tracking {
@@ -33,6 +36,8 @@ export function tracking(schema?: string): Tracking {
     versionsReg: q('schema_versions'),
     uniqueIndex: ident('migration_records_service_version_key'),
     uniqueIndexReg: q('migration_records_service_version_key'),
+    progress: q('link_migrate_progress'),
+    progressReg: q('link_migrate_progress'),
   }
 }
 
@@ -53,14 +58,17 @@ export interface TablesState {
   records: boolean
   versions: boolean
   uniqueIndex: boolean
+  /** The progress markers' table (db/progress.ts); created only when a file runs statement by statement. */
+  progress: boolean
 }
 
 export async function tablesState(sql: Sql | ReservedSql, t: Tracking): Promise<TablesState> {
-  const [row] = await sql<{ r: boolean; v: boolean; u: boolean }[]>`
+  const [row] = await sql<{ r: boolean; v: boolean; u: boolean; p: boolean }[]>`
     select to_regclass(${t.recordsReg}) is not null as r,
            to_regclass(${t.versionsReg}) is not null as v,
-           to_regclass(${t.uniqueIndexReg}) is not null as u`
-  return { records: row!.r, versions: row!.v, uniqueIndex: row!.u }
+           to_regclass(${t.uniqueIndexReg}) is not null as u,
+           to_regclass(${t.progressReg}) is not null as p`
+  return { records: row!.r, versions: row!.v, uniqueIndex: row!.u, progress: row!.p }
 }
 
 /**
@@ -126,7 +134,7 @@ export async function ensureTables(conn: ReservedSql, t: Tracking): Promise<void
 const INSUFFICIENT_PRIVILEGE = '42501'
 
 /** A server error that is worth wrapping (not a lost connection, not ours already). */
-function serverError(e: unknown): e is { code: string; message: string } {
+export function serverError(e: unknown): e is { code: string; message: string } {
   const err = e as { code?: unknown; message?: unknown; name?: string }
   return typeof err?.message === 'string' && typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) && err.name !== 'MigrateError'
 }
@@ -181,7 +189,8 @@ export async function readBookkeeping(
       "where c.oid = pg_catalog.to_regclass('migration_records')), pg_catalog.current_schema())"
   const reg = (name: string) => `pg_catalog.to_regclass(pg_catalog.format('%I.%I', s.schema, ${literal(name)})) is not null`
   const text =
-    `select s.schema, ${reg('migration_records')} as r, ${reg('schema_versions')} as v, ${reg('migration_records_service_version_key')} as u ` +
+    `select s.schema, ${reg('migration_records')} as r, ${reg('schema_versions')} as v, ${reg('migration_records_service_version_key')} as u, ` +
+    `${reg('link_migrate_progress')} as p ` +
     `from (select ${where} as schema) s;\n` +
     // Unqualified without --tracking-schema: search_path finds the same table to_regclass('migration_records') found.
     `select version, name, applied_at as at, checksum from ${tracking(schema).records} where service = ${literal(service)} order by version, id`
@@ -192,10 +201,10 @@ export async function readBookkeeping(
     if (serverError(e)) return undefined
     throw e
   }
-  const [head, records] = results as [{ schema: string | null; r: boolean; v: boolean; u: boolean }[], RawApplied[]]
+  const [head, records] = results as [{ schema: string | null; r: boolean; v: boolean; u: boolean; p: boolean }[], RawApplied[]]
   const row = head?.[0]
   if (!row?.schema || !row.r || !Array.isArray(records)) return undefined
-  return { schema: row.schema, exist: { records: row.r, versions: row.v, uniqueIndex: row.u }, applied: appliedRows(records) }
+  return { schema: row.schema, exist: { records: row.r, versions: row.v, uniqueIndex: row.u, progress: row.p }, applied: appliedRows(records) }
 }
 
 type RawApplied = { version: number | string; name: string; at: Date; checksum: string }

@@ -74,8 +74,9 @@ export async function migrateFleet(options: FleetOptions): Promise<FleetResult> 
     env,
   )
   if (targets.length === 0) throw new ConfigError('no targets', 'USAGE')
-  // Unusable files fail every target the same way: say it once, before any connects.
-  if (command === 'up' || command === 'down') assertUsable(await scan(options.dir))
+  // Unusable files fail every target the same way: say it once, before any
+  // connects (a down file whose up file is gone depends on each target's records).
+  if (command === 'up' || command === 'down') assertUsable(await scan(options.dir), 'later')
 
   const done = options.resume ? readDone(options.journal!, command, service) : new Map<string, FleetRow>()
   const journal: Journal | undefined = options.journal ? openJournal(options.journal, options.resume === true) : undefined

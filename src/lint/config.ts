@@ -52,6 +52,9 @@ export function parseConfig(text: string, file: string, ruleIds: readonly string
     if (key === 'newSince') {
       if (!Number.isSafeInteger(value) || (value as number) < 0) throw bad('lint.newSince', 'must be a whole number >= 0 (a version)')
       out.newSince = value as number
+    } else if (key === 'allowTransactionControl') {
+      if (typeof value !== 'boolean') throw bad('lint.allowTransactionControl', 'must be true or false')
+      out.allowTransactionControl = value
     } else if (key === 'rules') {
       if (!isObject(value)) throw bad('lint.rules', 'must be an object of rule id -> "error" | "warning" | "info" | "off"')
       for (const [id, level] of Object.entries(value)) {
@@ -72,7 +75,7 @@ export function parseConfig(text: string, file: string, ruleIds: readonly string
       })
       out.ignore = value as LintConfig['ignore']
     } else if (key !== '$comment') {
-      throw bad(`lint."${key}"`, 'is not a known key (newSince, rules, ignore)')
+      throw bad(`lint."${key}"`, 'is not a known key (newSince, allowTransactionControl, rules, ignore)')
     }
   }
   return out

@@ -50,7 +50,7 @@ export function ruleContext(rule: LintRule, state: RunState, sink: LintFinding[]
       }
       sink.push({
         rule: rule.id,
-        severity: rule.severity,
+        severity: at.severity ?? rule.severity,
         file: at.file.file,
         line,
         column,

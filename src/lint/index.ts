@@ -118,6 +118,7 @@ export async function lintInput(input: LintInput, options: LintOptions = {}): Pr
   const config = options.config || {}
   // The config's newSince is the default of --new-since / --assume-applied.
   if (config.newSince !== undefined && options.newSince === undefined && options.assumeApplied === undefined) options = { ...options, newSince: config.newSince }
+  if (config.allowTransactionControl === true && options.allowTransactionControl === undefined) options = { ...options, allowTransactionControl: true }
   const parse = await loadParser()
   const files = buildModel(input.sources, parse, options)
   const state: RunState = {

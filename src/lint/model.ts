@@ -67,6 +67,8 @@ export interface LintFile {
   analysis?: FileAnalysis
   /** How `up` will run it: in one transaction, else statement by statement. */
   transactional: boolean
+  /** It runs its own BEGIN/COMMIT blocks, as psql would (`--allow-transaction-control`). */
+  ownTransactions?: boolean
   /** Every statement, the wrapper's BEGIN/COMMIT included. */
   statements: LintStatement[]
 }
@@ -147,7 +149,10 @@ function readStatements(f: LintFile, start: Known, parse: ParseStatement, option
   const text = f.content
   // The same decision as `up` (core/prepare.ts), without a server: ALTER TYPE
   // ... ADD VALUE is taken as transactional (PostgreSQL 12 and later).
-  f.transactional = a.transactional && options.useTransactions !== false
+  // Only PREPARE TRANSACTION and the two-phase commands stay refused with --allow-transaction-control.
+  f.ownTransactions =
+    options.allowTransactionControl === true && a.transactionControl.length > 0 && a.transactionControl.every((u) => !/PREPARE/.test(u.keyword))
+  f.transactional = a.transactional && options.useTransactions !== false && !f.ownTransactions
 
   const noTx = new Map(a.noTransactionReasons.map((r) => [r.statement, r.reason]))
   const control = new Map(a.transactionControl.map((c) => [c.statement, c.keyword]))

@@ -9,6 +9,8 @@ export interface LintConfig {
   ignore?: (string | { files: string; rules?: string[] })[]
   /** The default of `--new-since`: migrations after this version are the new batch. */
   newSince?: number
+  /** The default of `--allow-transaction-control`: `up` runs files with their own BEGIN/COMMIT blocks as psql does. */
+  allowTransactionControl?: boolean
   /** Where it was read from (set by {@link loadConfig}). */
   file?: string
 }
@@ -45,4 +47,10 @@ export interface LintOptions {
   ddlLockTimeout?: number
   /** false: the runner will run every file statement by statement (`useTransactions: false`). */
   useTransactions?: boolean
+  /**
+   * `up --allow-transaction-control` runs files with their own BEGIN/COMMIT
+   * blocks statement by statement, as psql does: lint then judges them so
+   * (transaction-control becomes a note on such files).
+   */
+  allowTransactionControl?: boolean
 }

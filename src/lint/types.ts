@@ -20,6 +20,8 @@ export interface ReportAt {
   /** An explicit position (e.g. from a directive problem), when there is no offset. */
   line?: number
   column?: number
+  /** Instead of the rule's own severity (before the config file's levels). */
+  severity?: Severity
 }
 
 /** What a rule's `check` gets: the whole linted set and a way to report. */

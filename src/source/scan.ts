@@ -177,7 +177,9 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
   for (const [version, down] of downs) {
     const up = ups.get(version)
     if (!up) {
-      problems.push({ file: down.file, message: `down migration for version ${version} has no up file` })
+      // A problem only when the version is not applied: an applied version
+      // whose up file was deleted is a "missing file" (see assertUsable).
+      problems.push({ file: down.file, message: `down migration for version ${version} has no up file`, orphanDown: version })
     } else if (up.parsed.description !== down.parsed.description) {
       warnings.push({
         file: down.file,
@@ -223,9 +225,22 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
   return { dir, migrations, warnings, problems }
 }
 
-/** Throws one FileError listing every problem, before any database work. */
-export function assertUsable(source: Source): void {
-  if (source.problems.length > 0) throw new FileError(source.problems)
+/**
+ * Throws one FileError listing every problem, before any database work.
+ * `recorded`: the versions recorded as applied, once known: a down file
+ * whose up file is gone is then no problem when its version is applied
+ * (status lists it as "missing file"); `'later'`: leave such down files to a
+ * second call with the records.
+ */
+export function assertUsable(source: Source, recorded?: ReadonlySet<number> | 'later'): void {
+  const problems = usableProblems(source, recorded)
+  if (problems.length > 0) throw new FileError(problems)
+}
+
+/** The problems that make the directory unusable, given the applied versions (see assertUsable). */
+export function usableProblems(source: Source, recorded?: ReadonlySet<number> | 'later'): FileProblem[] {
+  if (recorded === undefined) return source.problems
+  return source.problems.filter((p) => p.orphanDown === undefined || (recorded !== 'later' && !recorded.has(p.orphanDown)))
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {

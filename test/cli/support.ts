@@ -177,6 +177,7 @@ export async function snapshot(sql: Sql): Promise<string> {
   parts.push(await sql`select n.nspname, p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace where ${user} order by 1, 2`);
   if (await relationExists(sql, 'migration_records')) parts.push(await sql`select * from migration_records order by id`);
   if (await relationExists(sql, 'schema_versions')) parts.push(await sql`select * from schema_versions order by service`);
+  if (await relationExists(sql, 'link_migrate_progress')) parts.push(await sql`select * from link_migrate_progress order by service, version`);
   return JSON.stringify(parts);
 }
 

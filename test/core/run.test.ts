@@ -44,7 +44,7 @@ async function relations(d: FreshDatabase): Promise<string[]> {
 async function userTables(d: FreshDatabase): Promise<string[]> {
   const rows = await d.sql<{ name: string }[]>`
     select tablename as name from pg_tables
-     where schemaname = 'public' and tablename not in ('migration_records', 'schema_versions')
+     where schemaname = 'public' and tablename not in ('migration_records', 'schema_versions', 'link_migrate_progress')
      order by 1`
   return rows.map((r) => r.name)
 }

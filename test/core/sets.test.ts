@@ -6,6 +6,7 @@
  * time (nothing rolled back) and at run time (file:line:col of the
  * statement, in text and in --json); adopting a golang-migrate database.
  */
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { suite } from 'uvu'
@@ -50,6 +51,7 @@ async function relations(d: FreshDatabase): Promise<string[]> {
   const rows = await d.sql<{ name: string }[]>`
     select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = 'public' and c.relname not like 'migration\_records%' and c.relname not like 'schema\_versions%'
+       and c.relname not like 'link\_migrate\_progress%'
      order by 1`
   return rows.map((r) => r.name)
 }
@@ -131,6 +133,29 @@ zero('up applies 0_initial; status, lint, mark and down treat 0 as a version', a
     report.findings.filter((f) => ['invalid-version', 'file-name', 'version-gap'].includes(f.rule)),
     [],
   )
+})
+
+zero('check rehearses it from version 0, on the embedded engine and on a server', async () => {
+  type Check = { ok: boolean; complete: boolean; migrations: { version: number; name: string; status: string; differences: unknown[] }[] }
+  const expected = [
+    { version: 0, name: '0_initial', status: 'ok', differences: [] },
+    { version: 1, name: '1_users', status: 'ok', differences: [] },
+    { version: 2, name: '2_users_email_key', status: 'ok', differences: [] },
+    { version: 3, name: '3_audit_log', status: 'ok', differences: [] },
+  ]
+  const slim = (doc: Check) => ({
+    ok: doc.ok,
+    complete: doc.complete,
+    migrations: doc.migrations.map(({ version, name, status, differences }) => ({ version, name, status, differences })),
+  })
+  const embedded = await runCli(['check', '--dir', path.join(SETS, 'from-zero'), '--service', SERVICE, '--json'], { timeoutMs: 120_000 })
+  exit(embedded, 0)
+  assert.equal(slim(JSON.parse(embedded.stdout) as Check), { ok: true, complete: true, migrations: expected })
+  const d = await db()
+  const server = await cli('from-zero', d, 'check')
+  exit(server, 0)
+  assert.ok(lines(server.stdout + server.stderr).some((l) => l.includes('[1/4] 0_initial: ok')), server.stdout + server.stderr)
+  assert.equal(await records(d), [], 'check on a server works on a scratch database, not on this one')
 })
 
 zero.run()
@@ -406,6 +431,53 @@ blocks('a failure after an inner COMMIT names the statement, lists exactly what 
   assert.equal({ ...row }, { paid: null, total: 10 }, 'the failed block was rolled back')
   exit(await runCli(['mark', '2', ...args.slice(0, -1)]), 0)
   assert.equal(await records(d), ['1 1_orders', '2 2_backfill'])
+})
+
+blocks('lint judges them as up runs them: errors by default, a note with --allow-transaction-control, MIGRATE_ALLOW_TRANSACTION_CONTROL=1 or the config file', async () => {
+  type Lint = { ok: boolean; findings: { rule: string; severity: string; file: string; line: number }[] }
+  const control = (doc: Lint) => doc.findings.filter((f) => f.rule === 'transaction-control').map((f) => `${f.file}:${f.line} ${f.severity}`)
+  const dir = path.join(SETS, 'tx-blocks')
+  const plain = await runCli(['lint', '--dir', dir, '--json'])
+  exit(plain, 1)
+  assert.equal(control(JSON.parse(plain.stdout) as Lint), [
+    '2_backfill_order_totals.up.sql:3 error',
+    '2_backfill_order_totals.up.sql:5 error',
+    '2_backfill_order_totals.up.sql:7 error',
+    '2_backfill_order_totals.up.sql:11 error',
+    '2_backfill_order_totals.up.sql:13 error',
+    '2_backfill_order_totals.up.sql:15 error',
+    '3_order_status.up.sql:1 error',
+    '3_order_status.up.sql:3 error',
+    '3_order_status.up.sql:5 error',
+    '3_order_status.up.sql:8 error',
+  ])
+  const notes = ['2_backfill_order_totals.up.sql:3 info', '3_order_status.up.sql:1 info']
+  const flag = await runCli(['lint', '--dir', dir, '--json', '--allow-transaction-control'])
+  assert.equal(control(JSON.parse(flag.stdout) as Lint), notes)
+  const env = await runCli(['lint', '--dir', dir, '--json'], { env: { MIGRATE_ALLOW_TRANSACTION_CONTROL: '1' } })
+  assert.equal(env.stdout, flag.stdout)
+  // The text names the flag and what a failure half-way means.
+  const text = await runCli(['lint', '--dir', dir, '--allow-transaction-control'])
+  assert.ok(
+    lines(text.stdout).some((l) => l.endsWith(
+      `/3_order_status.up.sql:1:1  info  transaction-control  the file runs its own transactions (--allow-transaction-control): each block commits on its own, and a failure after one leaves the version partially applied until it is re-run or resolved with mark`,
+    )),
+    text.stdout,
+  )
+  // The config file's default, next to the files.
+  const copy = await migrationsDir(Object.fromEntries(await Promise.all((await readdir(dir)).map(async (f) => [f, await readFile(path.join(dir, f), 'utf8')]))))
+  await writeFile(path.join(copy, 'link-migrate.json'), JSON.stringify({ lint: { allowTransactionControl: true } }))
+  const config = await runCli(['lint', '--dir', copy, '--json'])
+  assert.equal(control(JSON.parse(config.stdout) as Lint), notes)
+  // What is left is the SQL's own business (SET NOT NULL in the third block).
+  assert.equal(
+    (JSON.parse(config.stdout) as Lint).findings.filter((f) => f.severity === 'error').map((f) => `${f.file}:${f.line} ${f.rule}`),
+    ['2_backfill_order_totals.up.sql:14 set-not-null'],
+  )
+  await writeFile(path.join(copy, 'link-migrate.json'), JSON.stringify({ lint: { allowTransactionControl: 'yes' } }))
+  const bad = await runCli(['lint', '--dir', copy])
+  exit(bad, 2)
+  assert.match(bad.stderr, 'link-migrate.json: lint.allowTransactionControl must be true or false')
 })
 
 blocks.run()

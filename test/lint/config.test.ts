@@ -67,7 +67,7 @@ test('a bad config file: exit 2, one line naming the file and the key', async ()
     [{ lint: { rules: { 'drop-column': 'fatal' } } }, 'lint.rules."drop-column" must be "error", "warning", "info" or "off"'],
     [{ lint: { newSince: 'v3' } }, 'lint.newSince must be a whole number >= 0 (a version)'],
     [{ lint: { ignore: [{ glob: '*.sql' }] } }, 'lint.ignore[0] must be a glob or { "files": glob, "rules": [rule ids] }'],
-    [{ lint: { newsince: 3 } }, 'lint."newsince" is not a known key (newSince, rules, ignore)'],
+    [{ lint: { newsince: 3 } }, 'lint."newsince" is not a known key (newSince, allowTransactionControl, rules, ignore)'],
     [{ lnt: {} }, '"lnt" is not a known key ($schema, lint)'],
   ]
   for (const [config, message] of cases) {

@@ -7,7 +7,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { FileError, isMigrateError, type FileProblem } from '../../src/errors.js'
 import { checksum } from '../../src/source/checksum.js'
-import { assertUsable, decode, readSource, scan, type ScanFs } from '../../src/source/scan.js'
+import { assertUsable, decode, readSource, scan, usableProblems, type ScanFs } from '../../src/source/scan.js'
 import type { MigrationFile, Source } from '../../src/types.js'
 import { migrationsDir, tmpDir, writeMigrations } from '../helpers/tmp.js'
 
@@ -283,8 +283,22 @@ problems('a down file with no up file', async () => {
     dir,
     migrations: [migration(dir, 1, '001_a.up.sql', 'SELECT 1;\n')],
     warnings: [],
-    problems: [{ file: '002_b.down.sql', message: 'down migration for version 2 has no up file' }],
+    problems: [{ file: '002_b.down.sql', message: 'down migration for version 2 has no up file', orphanDown: 2 }],
   })
+})
+
+problems('assertUsable with the applied versions: a down file whose up file was deleted is no problem when its version is applied', async () => {
+  const dir = await migrationsDir({ '001_a.up.sql': 'SELECT 1;\n', '002_b.down.sql': 'SELECT 2;\n', '1_x_up.sql': 'x' })
+  const source = await scan(dir)
+  const duplicate = { file: '1_x_up.sql', message: 'duplicate up migration for version 1: 001_a.up.sql and 1_x_up.sql' }
+  const orphan = { file: '002_b.down.sql', message: 'down migration for version 2 has no up file', orphanDown: 2 }
+  assert.equal(usableProblems(source), [duplicate, orphan])
+  assert.equal(usableProblems(source, 'later'), [duplicate])
+  assert.equal(usableProblems(source, new Set([1])), [duplicate, orphan])
+  assert.equal(usableProblems(source, new Set([1, 2])), [duplicate])
+  const e = fileError(() => assertUsable({ ...source, problems: [orphan] }, new Set([3])))
+  assert.is(e.message, '002_b.down.sql: down migration for version 2 has no up file')
+  assertUsable({ ...source, problems: [orphan] }, new Set([2]))
 })
 
 problems('versions: 0 is a version, timestamps fit, 2^53 - 1 is the largest, 2^53 is refused', async () => {

@@ -40,6 +40,8 @@ export default async function lintCommand(ctx: Context, args: string[]): Promise
     newSince: newSince ?? assumeApplied,
     gitBase: ctx.str('git-base'),
     ddlLockTimeout: ddl === undefined ? undefined : parseDuration('--ddl-lock-timeout', ddl),
+    // As up will run them (flag or MIGRATE_ALLOW_TRANSACTION_CONTROL=1); else the config file's default.
+    ...(ctx.migratorSettings.allowTransactionControl ? { allowTransactionControl: true } : {}),
   }
   if (ctx.str('database-url') !== undefined || ctx.flags.againstDb === true) {
     if (args.length > 0) throw new ConfigError('lint --against-db reads the applied set of the migrations directory: give --dir, not files', 'USAGE')
@@ -101,7 +103,8 @@ async function appliedVersions(ctx: Context): Promise<number[]> {
   })
   try {
     const status = await migrator.status()
-    return status.migrations.filter((m) => m.state !== 'pending').map((m) => m.version)
+    // Recorded ones (an interrupted up is not applied).
+    return status.migrations.filter((m) => m.appliedAt !== null).map((m) => m.version)
   } finally {
     await migrator.close()
   }

@@ -10,7 +10,9 @@ export const orphanDown: LintRule = {
   id: 'orphan-down',
   severity: 'error',
   docs: 'Give every down file the version of the up file it undoes, or delete it',
-  why: 'A down file with no up file of its version, usually left behind when the up file was renumbered. `up` refuses the directory.',
+  why:
+    'A down file with no up file of its version, usually left behind when the up file was renumbered or deleted. `up` and `down` refuse the directory, ' +
+    'unless that version is applied (its up file deleted after it ran): then `status` lists it as "missing file", `verify` reports it as `missing-file` (exit 3), and the other versions still go up and down.',
   check(ctx) {
     for (const dir of ctx.directories) {
       const parsed = dir.names.map((b) => [b, parseName(b)] as const)

@@ -17,6 +17,17 @@ export const transactionControl: LintRule = {
     for (const file of ctx.files) {
       const a = file.analysis
       if (!a) continue
+      if (file.ownTransactions) {
+        // `up --allow-transaction-control` runs it as psql does: a note, once.
+        const first = file.statements.find((s) => s.control !== undefined && !s.wrapper)
+        if (first) {
+          ctx.report(
+            { file, statement: first, severity: 'info' },
+            `the file runs its own transactions (--allow-transaction-control): each block commits on its own, and a failure after one leaves the version partially applied until it is re-run or resolved with mark`,
+          )
+        }
+        continue
+      }
       for (const stmt of file.statements) {
         if (stmt.control === undefined || stmt.wrapper) continue
         ctx.report(
