@@ -230,6 +230,7 @@ export type FindingKind =
   | 'invalid-index'
   | 'interrupted'
   | 'partially-applied'
+  | 'orphan-down'
 
 export interface Finding {
   kind: FindingKind

@@ -177,7 +177,11 @@ export function planDown(state: State, files: MigrationFile[], opts: DownOptions
   return chosen.map((e) => {
     const f = byVersion.get(e.version)
     if (!f) {
-      throw new MigrateError('DOWN_MISSING', `cannot roll back ${e.name}: its files are gone from the migrations directory`)
+      throw new MigrateError(
+        'DOWN_MISSING',
+        `cannot roll back ${e.name}: its up file is gone from the migrations directory ` +
+          `(restore it, or undo it by hand and remove its record with mark ${e.version} --pending); nothing was changed`,
+      )
     }
     if (!f.down) {
       const expected = f.up.file.endsWith('_up.sql') ? `${f.name}_down.sql` : `${f.name}.down.sql`

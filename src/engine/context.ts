@@ -7,14 +7,15 @@ import type { ReservedSql, Sql } from 'postgres'
 import { type ConnectionConfig } from '../config/connection.js'
 import { resolveConnection } from '../config/resolve.js'
 import { checkService, isGenericService, serviceFromDir } from '../config/target.js'
-import { computeState } from '../core/plan.js'
+import { computeState, isRecorded, type State } from '../core/plan.js'
 import { eventLine } from '../core/messages.js'
 import { connect, targetOf } from '../db/connect.js'
 import { bounded, STALL_MARGIN_MS } from '../db/deadline.js'
+import { readMarkers } from '../db/progress.js'
 import { readApplied, resolveTrackingSchema, servicesWithChecksums, tablesState, tracking, type Tracking } from '../db/tracking.js'
 import { ConfigError } from '../errors.js'
 import { assertUsable, scan } from '../source/scan.js'
-import type { MigrateEvent, MigrationFile, Source } from '../types.js'
+import type { MigrateEvent, Source } from '../types.js'
 import type { MigratorOptions } from './types.js'
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000
@@ -93,10 +94,14 @@ export class Context {
     return bounded(p, this.stallMs, { target: targetOf(sql), doing }, this.abort(sql))
   }
 
-  /** Reads the directory; `guard`: refuse an uncertain derived service name first (never for generate). */
+  /**
+   * Reads the directory; `strict`: refuse a directory with problems (a down
+   * file whose up file is gone waits for the records: see {@link usable});
+   * `guard`: refuse an uncertain derived service name first (never for generate).
+   */
   async load(strict = true, guard = true): Promise<Source> {
     const source = await scan(this.dir)
-    if (strict) assertUsable(source)
+    if (strict) assertUsable(source, 'later')
     if (guard) await (this.serviceChecked ??= this.checkDerivedService(source))
     return source
   }
@@ -126,13 +131,21 @@ export class Context {
     }
   }
 
-  async readState(sql: Sql | ReservedSql, t: Tracking, files: MigrationFile[]) {
+  /**
+   * The recorded state of `source`'s files: records, and the markers of
+   * unfinished statement-by-statement runs. `strict`: refuse (FileError) a
+   * down file whose up file is gone unless its version is applied.
+   */
+  async readState(sql: Sql | ReservedSql, t: Tracking, source: Source, strict = true) {
     const read = async () => {
       const exist = await tablesState(sql, t)
       const applied = await readApplied(sql, t, this.service, exist.records)
-      return { state: computeState(files, applied.rows), duplicates: applied.duplicates, exist }
+      const markers = await readMarkers(sql, t, this.service, exist.progress)
+      return { state: computeState(source.migrations, applied.rows, markers), duplicates: applied.duplicates, exist }
     }
-    return this.net(await this.db(), 'reading the bookkeeping tables', read())
+    const result = await this.net(await this.db(), 'reading the bookkeeping tables', read())
+    if (strict) usable(source, result.state)
+    return result
   }
 
   /** Ends the connection the migrator opened (not a caller's `sql`). */
@@ -144,6 +157,15 @@ export class Context {
     this.sqlPromise = undefined
     this.trackingPromise = undefined
   }
+}
+
+/**
+ * Throws FileError when the directory cannot be used with this state: a down
+ * file whose up file is gone is fine when its version is applied (status
+ * lists that version as "missing file"), else a problem like the others.
+ */
+export function usable(source: Source, state: State): void {
+  assertUsable(source, new Set(state.entries.filter(isRecorded).map((e) => e.version)))
 }
 
 /** The library logger gets the same lines as the CLI, without the prefix. */

@@ -1,6 +1,6 @@
 /** down: rolls back applied migrations, newest first, under the service's lock. */
 import type { Sql } from 'postgres'
-import { checkTarget, planDown, type DownOptions, type State } from '../core/plan.js'
+import { checkTarget, isRecorded, planDown, type DownOptions, type State } from '../core/plan.js'
 import { checkSyntax, prepareAll } from '../core/prepare.js'
 import { runSteps } from '../core/run.js'
 import { InterruptedError } from '../errors.js'
@@ -8,7 +8,7 @@ import { readSource } from '../source/scan.js'
 import type { RunResult, Source } from '../types.js'
 import type { Context } from './context.js'
 import { locked, runContext } from './locked.js'
-import { count, ignoredFiles, prepare } from './steps.js'
+import { count, ignoredFiles, interruptedWarnings, prepare } from './steps.js'
 
 export type DownRunOptions = DownOptions & { dryRun?: boolean; signal?: AbortSignal }
 
@@ -22,27 +22,30 @@ export async function down(ctx: Context, opts: DownRunOptions = {}): Promise<Run
   const plan = (state: State) => planSteps(ctx, sql, source, state, opts)
 
   if (dryRun) {
-    const { state } = await ctx.readState(sql, await ctx.tables(), source.migrations)
+    const { state } = await ctx.readState(sql, await ctx.tables(), source)
     const { steps, warnings } = await plan(state)
     for (const w of warnings) emit({ type: 'warning', service, message: w })
     emit({ type: 'plan', service, direction: 'down', count: steps.length, steps })
+    for (const w of interruptedWarnings(state, steps, 'down')) emit({ type: 'warning', service, message: w })
     return { service, direction: 'down', dryRun, plan: steps, results: [], currentVersion: state.currentVersion, warnings }
   }
 
   return locked(ctx, opts.signal, async (s) => {
-    const { state } = await ctx.readState(s.work, s.t, source.migrations)
+    const { state } = await ctx.readState(s.work, s.t, source)
     const { steps, warnings } = await plan(state)
     for (const w of warnings) emit({ type: 'warning', service, message: w })
     emit({ type: 'plan', service, direction: 'down', count: steps.length, steps })
-    const results = await runSteps(runContext(ctx, s, opts.signal), steps).catch((e: unknown) => {
+    for (const w of interruptedWarnings(state, steps, 'down')) emit({ type: 'warning', service, message: w })
+    const markers = new Set(state.interrupted.map((e) => e.version))
+    const results = await runSteps(runContext(ctx, s, opts.signal, markers), steps).catch((e: unknown) => {
       if (e instanceof InterruptedError) {
         const gone = new Set((e.completed ?? []).map((r) => r.version))
-        const applied = state.entries.filter((x) => x.state !== 'pending' && !gone.has(x.version)).map((x) => x.version)
+        const applied = state.entries.filter((x) => isRecorded(x) && !gone.has(x.version)).map((x) => x.version)
         e.currentVersion = Math.max(0, ...applied)
       }
       throw e
     })
-    const after = await ctx.readState(s.work, s.t, source.migrations)
+    const after = await ctx.readState(s.work, s.t, source, false)
     emit({ type: 'done', service, direction: 'down', applied: count(results, 'rolled-back'), currentVersion: after.state.currentVersion })
     return { service, direction: 'down' as const, dryRun: false, plan: steps, results, currentVersion: after.state.currentVersion, warnings }
   })

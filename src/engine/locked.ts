@@ -40,9 +40,11 @@ export async function locked<T>(ctx: Context, signal: AbortSignal | undefined, f
 }
 
 /** The context core/run.ts runs steps in. */
-export function runContext(ctx: Context, s: Session, signal?: AbortSignal) {
+/** `markers`: the versions with a progress marker (state.interrupted): their bookkeeping clears it. */
+export function runContext(ctx: Context, s: Session, signal?: AbortSignal, markers?: ReadonlySet<number>) {
   return {
     signal,
+    markers,
     lock: s.lock,
     watch: s.watch,
     blocked: s.blocked,

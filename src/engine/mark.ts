@@ -3,7 +3,9 @@
  * to adopt a database another tool migrated (markTo, markFromGolangMigrate).
  */
 import type { ReservedSql, Sql } from 'postgres'
+import { isRecorded } from '../core/plan.js'
 import { runBookkeeping } from '../db/execute.js'
+import { markerClearSql } from '../db/progress.js'
 import { guardSql, readGolangMigrate, recordDownSql, recordUpSql, type Tracking } from '../db/tracking.js'
 import { ConfigError, MigrateError } from '../errors.js'
 import type { Context } from './context.js'
@@ -21,19 +23,29 @@ export async function markVersions(ctx: Context, versions: number[], pending: bo
   const byVersion = new Map(source.migrations.map((m) => [m.version, m]))
   if (!pending) await checkVersionColumns(await ctx.db(), await ctx.tables(), versions.map((version) => ({ version, file: byVersion.get(version)?.up.file })))
   const apply = async (conn: Sql | ReservedSql, t: Tracking, write: boolean): Promise<MarkResult> => {
-    const { state } = await ctx.readState(conn, t, source.migrations)
-    const applied = new Set(state.entries.filter((e) => e.state !== 'pending').map((e) => e.version))
+    const { state } = await ctx.readState(conn, t, source)
+    const applied = new Set(state.entries.filter(isRecorded).map((e) => e.version))
+    // Marking a version resolves an unfinished run of it (its progress marker goes with the record).
+    const unfinished = new Set(state.interrupted.map((e) => e.version))
+    const clear = (v: number) => (unfinished.has(v) ? markerClearSql(t, service, v) : '')
     const marked: MarkResult['marked'] = []
     for (const v of versions) {
       if (pending) {
-        if (!applied.has(v)) continue
-        if (write) await runBookkeeping(conn as ReservedSql, '', recordDownSql(t, service, v))
+        if (!applied.has(v) && !unfinished.has(v)) continue
+        const record = applied.has(v) ? recordDownSql(t, service, v) : ''
+        if (write) await runBookkeeping(conn as ReservedSql, '', record + clear(v))
         marked.push({ version: v, name: state.entries.find((e) => e.version === v)!.name, state: 'pending' })
       } else {
         const f = byVersion.get(v)
         if (!f) throw new ConfigError(`no migration file has version ${v} in ${dir}`, 'TARGET_INVALID')
-        if (applied.has(v)) continue
-        const outcome = write ? await runBookkeeping(conn as ReservedSql, guardSql(t, service, v, 'up'), recordUpSql(t, service, f)) : 'done'
+        if (applied.has(v)) {
+          // An interrupted down of an applied version: it stays applied.
+          if (!unfinished.has(v)) continue
+          if (write) await runBookkeeping(conn as ReservedSql, '', clear(v))
+          marked.push({ version: v, name: f.name, state: 'applied' })
+          continue
+        }
+        const outcome = write ? await runBookkeeping(conn as ReservedSql, guardSql(t, service, v, 'up'), recordUpSql(t, service, f) + clear(v)) : 'done'
         if (outcome === 'done') marked.push({ version: v, name: f.name, state: 'applied' })
       }
     }
@@ -43,7 +55,7 @@ export async function markVersions(ctx: Context, versions: number[], pending: bo
       for (const m of marked) m.state === 'applied' ? after.add(m.version) : after.delete(m.version)
       return { service, dryRun: true, marked, currentVersion: Math.max(0, ...after) }
     }
-    const after = await ctx.readState(conn, t, source.migrations)
+    const after = await ctx.readState(conn, t, source, false)
     return { service, dryRun: false, marked, currentVersion: after.state.currentVersion }
   }
   if (dryRun) return apply(await ctx.db(), await ctx.tables(), false)
@@ -69,7 +81,7 @@ export async function markFromGolangMigrate(ctx: Context, opts: { dryRun?: boole
   const source = await ctx.load()
   // An empty table: golang-migrate applied nothing (version 0 is a real version).
   if (gm.version === null) {
-    const { state } = await ctx.readState(sql, await ctx.tables(), source.migrations)
+    const { state } = await ctx.readState(sql, await ctx.tables(), source)
     return { service: ctx.service, dryRun: opts.dryRun ?? ctx.options.dryRun ?? false, marked: [], currentVersion: state.currentVersion }
   }
   // The recorded version must be one of these files: anything else means

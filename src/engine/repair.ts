@@ -11,7 +11,7 @@ export async function repair(ctx: Context, opts: { dryRun?: boolean } = {}): Pro
   const source = await ctx.load()
   const dryRun = opts.dryRun ?? ctx.options.dryRun ?? false
   const apply = async (conn: Sql | ReservedSql, t: Tracking, write: boolean) => {
-    const { state } = await ctx.readState(conn, t, source.migrations)
+    const { state } = await ctx.readState(conn, t, source)
     const repaired = []
     for (const e of state.modified) {
       if (write) await runBookkeeping(conn as ReservedSql, '', repairSql(t, ctx.service, e.version, e.fileChecksum!))

@@ -8,7 +8,7 @@ import type { Context } from './context.js'
 export async function status(ctx: Context): Promise<StatusResult> {
   const source = await ctx.load()
   const sql = await ctx.db()
-  const { state } = await ctx.readState(sql, await ctx.tables(), source.migrations)
+  const { state } = await ctx.readState(sql, await ctx.tables(), source)
   return {
     service: ctx.service,
     currentVersion: state.currentVersion,

@@ -3,6 +3,7 @@
  * everything that can be seen before a change stops the run there, not half-way.
  */
 import type { Sql } from 'postgres'
+import { describeInterruption } from '../core/interrupted.js'
 import type { State } from '../core/plan.js'
 import { prepareStep } from '../core/prepare.js'
 import { narrowVersionColumns, widenVersionSql, type Tracking } from '../db/tracking.js'
@@ -73,4 +74,20 @@ export function modifiedWarnings(state: State): string[] {
 
 export function count(results: MigrationResult[], status: MigrationResult['status']): number {
   return results.filter((r) => r.status === status).length
+}
+
+/**
+ * What `up` or `down` says about unfinished runs: the ones it runs again
+ * (from their first statement), and the others, still waiting to be resolved.
+ */
+export function interruptedWarnings(state: State, steps: PlanStep[], direction: 'up' | 'down'): string[] {
+  const running = new Set(steps.map((s) => s.version))
+  return state.interrupted.map((e) => {
+    const i = e.interrupted!
+    if (running.has(e.version) && i.direction === direction) {
+      const ran = i.ran.length + (i.running ? 1 : 0)
+      return `${e.name}: an earlier ${direction} stopped half-way (${ran} of ${i.statements} statements may have run); running ${i.file} again from its first statement`
+    }
+    return describeInterruption(e.name, e.version, i)
+  })
 }

@@ -2,12 +2,13 @@
 import { computeState, planUp } from '../core/plan.js'
 import { checkSyntax, prepareAll } from '../core/prepare.js'
 import { runSteps } from '../core/run.js'
+import { readMarkers } from '../db/progress.js'
 import { readBookkeeping, tracking } from '../db/tracking.js'
 import { InterruptedError } from '../errors.js'
 import type { MigrationFile, PlanStep, RunResult } from '../types.js'
-import type { Context } from './context.js'
+import { usable, type Context } from './context.js'
 import { locked, runContext } from './locked.js'
-import { checkVersionColumns, count, ignoredFiles, modifiedWarnings, prepare } from './steps.js'
+import { checkVersionColumns, count, ignoredFiles, interruptedWarnings, modifiedWarnings, prepare } from './steps.js'
 import type { RunOptions } from './types.js'
 
 export async function up(ctx: Context, opts: RunOptions = {}): Promise<RunResult> {
@@ -22,9 +23,15 @@ export async function up(ctx: Context, opts: RunOptions = {}): Promise<RunResult
     : await ctx.net(sql, 'reading the bookkeeping tables', readBookkeeping(sql, ctx.options.trackingSchema, service))
   if (fast) ctx.trackingPromise ??= Promise.resolve(tracking(fast.schema))
   const t = await ctx.tables()
+  // Markers of unfinished runs: a second read only where such a table exists.
   const first = fast
-    ? { state: computeState(source.migrations, fast.applied.rows), duplicates: fast.applied.duplicates, exist: fast.exist }
-    : await ctx.readState(sql, t, source.migrations)
+    ? {
+        state: computeState(source.migrations, fast.applied.rows, await ctx.net(sql, 'reading the progress markers', readMarkers(sql, t, service, fast.exist.progress))),
+        duplicates: fast.applied.duplicates,
+        exist: fast.exist,
+      }
+    : await ctx.readState(sql, t, source)
+  usable(source, first.state)
   const warnings = [...ignoredFiles(source), ...modifiedWarnings(first.state)]
   for (const w of warnings) emit({ type: 'warning', service, message: w })
   const prepared = new Map<number, PlanStep>()
@@ -42,16 +49,19 @@ export async function up(ctx: Context, opts: RunOptions = {}): Promise<RunResult
   // Nothing pending: no lock and no write needed, whatever other runners do.
   if (dryRun || steps.length === 0) {
     emit({ type: 'plan', service, direction: 'up', count: steps.length, steps })
+    for (const w of interruptedWarnings(first.state, steps, 'up')) emit({ type: 'warning', service, message: w })
     if (!dryRun) emit({ type: 'done', service, direction: 'up', applied: 0, currentVersion: first.state.currentVersion })
     return { service, direction: 'up', dryRun, plan: steps, results: [], currentVersion: first.state.currentVersion, warnings }
   }
 
   return locked(ctx, opts.signal, async (s) => {
     // Another runner may have applied some while we waited for the lock.
-    const { state } = await ctx.readState(s.work, s.t, source.migrations)
+    const { state } = await ctx.readState(s.work, s.t, source)
     const steps = stepsFor(planUp(state, opts))
     emit({ type: 'plan', service, direction: 'up', count: steps.length, steps })
-    const results = await runSteps(runContext(ctx, s, opts.signal), steps).catch((e: unknown) => {
+    for (const w of interruptedWarnings(state, steps, 'up')) emit({ type: 'warning', service, message: w })
+    const markers = new Set(state.interrupted.map((e) => e.version))
+    const results = await runSteps(runContext(ctx, s, opts.signal, markers), steps).catch((e: unknown) => {
       if (e instanceof InterruptedError) e.currentVersion = Math.max(state.currentVersion, ...(e.completed ?? []).map((r) => r.version))
       throw e
     })

@@ -1,4 +1,6 @@
 /** verify: what is wrong between the files and the database, as findings (nothing is changed). */
+import { describeInterruption } from '../core/interrupted.js'
+import { isRecorded } from '../core/plan.js'
 import { concurrentIndexNames } from '../core/prepare.js'
 import { invalidIndexes } from '../db/execute.js'
 import type { Finding, Source, VerifyResult } from '../types.js'
@@ -6,10 +8,19 @@ import type { Context } from './context.js'
 
 export async function verify(ctx: Context): Promise<VerifyResult> {
   const source = await ctx.load(false)
-  const findings: Finding[] = source.problems.map((p) => ({ kind: 'bad-name', severity: 'error', file: p.file, message: p.message }))
-  for (const w of source.warnings) findings.push({ kind: 'bad-name', severity: 'warning', file: w.file, message: w.message })
   const sql = await ctx.db()
-  const { state, duplicates } = await ctx.readState(sql, await ctx.tables(), source.migrations)
+  const { state, duplicates } = await ctx.readState(sql, await ctx.tables(), source, false)
+  const recorded = new Set(state.entries.filter(isRecorded).map((e) => e.version))
+  /** Down files left where an applied version's up file was deleted: part of its missing-file finding. */
+  const leftDowns = new Map<number, string>()
+  const findings: Finding[] = []
+  for (const p of source.problems) {
+    if (p.orphanDown === undefined) findings.push({ kind: 'bad-name', severity: 'error', file: p.file, message: p.message })
+    else if (recorded.has(p.orphanDown)) leftDowns.set(p.orphanDown, p.file)
+    // The same name as lint's rule.
+    else findings.push({ kind: 'orphan-down', severity: 'error', version: p.orphanDown, file: p.file, message: p.message })
+  }
+  for (const w of source.warnings) findings.push({ kind: 'bad-name', severity: 'warning', file: w.file, message: w.message })
   for (const e of state.modified) {
     findings.push({
       kind: 'modified',
@@ -20,7 +31,25 @@ export async function verify(ctx: Context): Promise<VerifyResult> {
     })
   }
   for (const e of state.missing) {
-    findings.push({ kind: 'missing-file', severity: 'error', version: e.version, message: `${e.name} is applied but its file is gone` })
+    const left = leftDowns.get(e.version)
+    findings.push({
+      kind: 'missing-file',
+      severity: 'error',
+      version: e.version,
+      ...(left ? { file: left } : {}),
+      message: left
+        ? `${e.name} is applied but its up file is gone (only ${left} is left); restore the up file, or roll it back by hand and remove the record with mark ${e.version} --pending`
+        : `${e.name} is applied but its file is gone`,
+    })
+  }
+  for (const e of state.interrupted) {
+    findings.push({
+      kind: e.interrupted!.kind === 'own-transactions' ? 'partially-applied' : 'interrupted',
+      severity: 'error',
+      version: e.version,
+      file: e.interrupted!.file,
+      message: describeInterruption(e.name, e.version, e.interrupted!),
+    })
   }
   for (const f of state.outOfOrder) {
     findings.push({

@@ -226,6 +226,70 @@ test('verify: an applied file that was deleted -> exit 3 [missing-file]', async 
   assertLines(r.stdout + r.stderr, [/\[svc-migrations\] Error: .*003_c.*\[missing-file\]/, /\[svc-migrations\] Verify failed.*/]);
 });
 
+test('a deleted up file whose down file remains: status lists "missing file", verify exits 3 [missing-file], up and down of other versions go on; lint and verify call a down file with no applied up file orphan-down', async () => {
+  const db = await dbs.fresh();
+  const env = { env: { DATABASE_URL: db.url } };
+  const { dir } = await serviceDir('svc', SMALL);
+  assertExit(await run(['up', '--dir', dir, '--to', '3'], env), 0);
+  await rm(path.join(dir, '003_c.up.sql'));
+
+  const status = await run(['status', '--dir', dir], env);
+  assertExit(status, 0);
+  assertLines(status.stdout, [
+    'Service: svc',
+    'Current version: 3',
+    'Pending: 1',
+    '',
+    /VERSION\s+NAME\s+STATE\s+APPLIED AT/,
+    new RegExp(String.raw`1\s+001_a\s+applied\s+${TS}`),
+    new RegExp(String.raw`2\s+002_b\s+applied\s+${TS}`),
+    new RegExp(String.raw`3\s+003_c\s+missing file\s+${TS}`),
+    /4\s+004_d\s+pending\s*/,
+  ]);
+
+  const verify = await run(['verify', '--dir', dir, '--json'], env);
+  assertExit(verify, 3);
+  assert.equal((JSON.parse(verify.stdout) as { findings: unknown[] }).findings, [
+    {
+      kind: 'missing-file',
+      severity: 'error',
+      version: 3,
+      file: '003_c.down.sql',
+      message: '003_c is applied but its up file is gone (only 003_c.down.sql is left); restore the up file, or roll it back by hand and remove the record with mark 3 --pending',
+    },
+  ]);
+
+  // up of the others goes on; down of the others too.
+  assertExit(await run(['up', '--dir', dir], env), 0);
+  assert.equal(await records(db.sql, 'svc'), ['1 001_a', '2 002_b', '3 003_c', '4 004_d']);
+  assertExit(await run(['down', '--dir', dir], env), 0);
+  assert.equal(await records(db.sql, 'svc'), ['1 001_a', '2 002_b', '3 003_c']);
+  // Its own down says why it cannot, and changes nothing.
+  const down3 = await run(['down', '--dir', dir], env);
+  assertExit(down3, 1);
+  assert.match(down3.stderr, 'cannot roll back 003_c: its up file is gone from the migrations directory (restore it, or undo it by hand and remove its record with mark 3 --pending); nothing was changed');
+  assert.equal(await records(db.sql, 'svc'), ['1 001_a', '2 002_b', '3 003_c']);
+
+  // Not applied (the record removed): the same file is an orphan-down, in verify as in lint, and up refuses the directory.
+  assertExit(await run(['mark', '3', '--pending', '--dir', dir], env), 0);
+  const orphan = await run(['verify', '--dir', dir, '--json'], env);
+  assertExit(orphan, 3);
+  assert.equal(
+    (JSON.parse(orphan.stdout) as { findings: { kind: string; file?: string }[] }).findings.map((f) => [f.kind, f.file]),
+    [['orphan-down', '003_c.down.sql']],
+  );
+  const lint = await run(['lint', '--dir', dir, '--json']);
+  assert.equal(
+    (JSON.parse(lint.stdout) as { findings: { rule: string; severity: string; file: string }[] }).findings
+      .filter((f) => f.file === '003_c.down.sql' && f.severity === 'error')
+      .map((f) => f.rule),
+    ['orphan-down'],
+  );
+  const up = await run(['up', '--dir', dir], env);
+  assertExit(up, 1);
+  assert.match(up.stderr, '003_c.down.sql: down migration for version 3 has no up file');
+});
+
 test('verify: a pending migration older than the current version -> exit 3 [out-of-order]', async () => {
   const db = await dbs.fresh();
   const { '002_b.up.sql': b, '002_b.down.sql': bd, ...rest } = SMALL;

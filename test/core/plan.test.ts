@@ -321,7 +321,7 @@ down('an applied migration whose files are gone: DOWN_MISSING', () => {
     name: 'MigrateError',
     code: 'DOWN_MISSING',
     exitCode: 1,
-    message: 'cannot roll back 003_m3: its files are gone from the migrations directory',
+    message: 'cannot roll back 003_m3: its up file is gone from the migrations directory (restore it, or undo it by hand and remove its record with mark 3 --pending); nothing was changed',
     details: [],
   })
   // Below the missing one, rolling back is fine.

@@ -429,8 +429,54 @@ blocks('a failure after an inner COMMIT names the statement, lists exactly what 
   assert.equal(await records(d), ['1 1_orders'])
   const [row] = await d.sql<{ paid: boolean | null; total: number }[]>`select paid, total from orders`
   assert.equal({ ...row }, { paid: null, total: 10 }, 'the failed block was rolled back')
-  exit(await runCli(['mark', '2', ...args.slice(0, -1)]), 0)
+
+  // Until resolved, status and verify show it as partially applied: what is committed, and how to resolve it.
+  const plain = args.slice(0, -1)
+  const st = await runCli(['status', '--json', ...plain])
+  exit(st, 0)
+  const entry = (JSON.parse(st.stdout) as { migrations: { version: number; state: string; appliedAt: string | null; interrupted?: Record<string, unknown> }[] })
+    .migrations.find((m) => m.version === 2)!
+  assert.equal(
+    { state: entry.state, appliedAt: entry.appliedAt, ...entry.interrupted, startedAt: undefined, updatedAt: undefined },
+    {
+      state: 'partial',
+      appliedAt: null,
+      direction: 'up',
+      kind: 'own-transactions',
+      file: '2_backfill.up.sql',
+      statements: 8,
+      ran: [{ statement: 2, line: 2 }, { statement: 4, line: 4 }],
+      running: null,
+      error: 'division by zero',
+      startedAt: undefined,
+      updatedAt: undefined,
+    },
+  )
+  const text = await runCli(['status', ...plain])
+  exit(text, 0)
+  assert.ok(lines(text.stdout).some((l) => /^2\s+2_backfill\s+partially applied \(up: 2 statements committed\)\s*$/.test(l)), text.stdout)
+  const why =
+    '2_backfill is partially applied: its up file 2_backfill.up.sql runs its own transactions and stopped after an error (division by zero); ' +
+    '2 statements committed (lines 2, 4). Finish or undo the rest by hand and record it with `link-migrate mark 2`, or undo the committed statements and run up again'
+  assert.ok(lines(text.stdout).includes(`${PREFIX} Warning: ${why}`), text.stdout)
+  const verify = await runCli(['verify', ...plain])
+  exit(verify, 3)
+  assert.ok(lines(verify.stdout + verify.stderr).includes(`${PREFIX} Error: 2_backfill.up.sql: ${why} [partially-applied]`), verify.stdout + verify.stderr)
+  const vjson = await runCli(['verify', '--json', ...plain])
+  exit(vjson, 3)
+  assert.equal(
+    (JSON.parse(vjson.stdout) as { findings: { kind: string; severity: string; version?: number }[] }).findings
+      .filter((f) => f.severity === 'error')
+      .map((f) => [f.kind, f.version]),
+    [['partially-applied', 2]],
+  )
+
+  exit(await runCli(['mark', '2', ...plain]), 0)
   assert.equal(await records(d), ['1 1_orders', '2 2_backfill'])
+  const after = await runCli(['verify', ...plain])
+  exit(after, 0)
+  const [left] = await d.sql<{ n: number }[]>`select count(*)::int as n from link_migrate_progress`
+  assert.is(left!.n, 0, 'mark cleared the marker')
 })
 
 blocks('lint judges them as up runs them: errors by default, a note with --allow-transaction-control, MIGRATE_ALLOW_TRANSACTION_CONTROL=1 or the config file', async () => {

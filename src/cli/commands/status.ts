@@ -1,3 +1,4 @@
+import { describeInterruption, interruptionState } from '../../core/interrupted.js'
 import { EXIT } from '../../errors.js'
 import type { StatusEntry } from '../../types.js'
 import type { Context } from '../context.js'
@@ -33,11 +34,21 @@ export default async function status(ctx: Context): Promise<number> {
       out.print('')
       out.print(table(['VERSION', 'NAME', 'STATE', 'APPLIED AT'], result.migrations.map(row)))
     }
+    // What an unfinished run did and how to resolve it (verify exits 3 on it).
+    for (const e of result.migrations) {
+      if (e.interrupted) out.log(`Warning: ${describeInterruption(e.name, e.version, e.interrupted)}`, 'warn')
+    }
   }
   return ctx.flags.exitCode === true && result.pending > 0 ? EXIT.pending : EXIT.ok
 }
 
 function row(e: StatusEntry): string[] {
-  const state = e.state === 'modified' ? 'modified (file changed since applied)' : e.state === 'missing' ? 'missing file' : e.state
+  const state = e.interrupted
+    ? interruptionState(e.interrupted)
+    : e.state === 'modified'
+      ? 'modified (file changed since applied)'
+      : e.state === 'missing'
+        ? 'missing file'
+        : e.state
   return [String(e.version), e.name, state, e.appliedAt ?? '']
 }
