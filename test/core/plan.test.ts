@@ -3,7 +3,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { computeState, planDown, planUp, type State } from '../../src/core/plan.js'
 import { MigrateError } from '../../src/errors.js'
-import type { AppliedRow, MigrationFile, StatusEntry } from '../../src/types.js'
+import type { AppliedRow, MigrationFile, ProgressMarker, StatusEntry } from '../../src/types.js'
 
 const DIR = '/svc/migrations'
 const AT = new Date('2024-05-01T10:00:00.000Z')
@@ -67,7 +67,7 @@ const f4 = file(4)
 const state = suite('plan: computeState')
 
 state('no files, no records', () => {
-  assert.equal(computeState([], []), { entries: [], currentVersion: 0, pending: [], outOfOrder: [], modified: [], missing: [] })
+  assert.equal(computeState([], []), { entries: [], currentVersion: 0, pending: [], outOfOrder: [], modified: [], missing: [], interrupted: [] })
 })
 
 state('nothing applied: everything pending', () => {
@@ -78,6 +78,7 @@ state('nothing applied: everything pending', () => {
     outOfOrder: [],
     modified: [],
     missing: [],
+    interrupted: [],
   })
 })
 
@@ -90,6 +91,7 @@ state('applied and pending', () => {
     outOfOrder: [],
     modified: [],
     missing: [],
+    interrupted: [],
   })
 })
 
@@ -110,6 +112,7 @@ state('modified: the recorded checksum stays, the file\'s is fileChecksum', () =
     outOfOrder: [],
     modified: [entry],
     missing: [],
+    interrupted: [],
   })
 })
 
@@ -122,6 +125,7 @@ state('missing: a record whose file is gone still counts for the current version
     outOfOrder: [f2],
     modified: [],
     missing: [entry],
+    interrupted: [],
   })
 })
 
@@ -133,6 +137,7 @@ state('out of order: pending migrations older than the current version', () => {
     outOfOrder: [f2],
     modified: [],
     missing: [],
+    interrupted: [],
   })
 })
 
@@ -158,6 +163,59 @@ state('entries are in version order whatever the order of files and records', ()
 })
 
 // ------------------------------------------------------------------ planUp
+
+state('markers of unfinished runs: interrupted (no transaction) or partial (own transactions), recorded or not; a marker with neither file nor record is listed too', () => {
+  const marker = (version: number, o: Partial<ProgressMarker> = {}): ProgressMarker => ({
+    version,
+    direction: 'up',
+    name: `00${version}_m${version}`,
+    file: `00${version}_m${version}.up.sql`,
+    checksum: `sum-${version}`,
+    kind: 'no-transaction',
+    lines: [1, 3, 7],
+    ran: [1],
+    running: 2,
+    error: null,
+    startedAt: AT,
+    updatedAt: AT,
+    ...o,
+  })
+  const s = computeState(
+    [f1, f2, f3],
+    [row(1), row(3)],
+    [marker(2), marker(3, { direction: 'down', file: '003_m3.down.sql', running: null }), marker(5, { kind: 'own-transactions', ran: [1, 3], running: null, error: 'boom' })],
+  )
+  const info = (m: ProgressMarker) => ({
+    direction: m.direction,
+    kind: m.kind,
+    file: m.file,
+    statements: m.lines.length,
+    ran: m.ran.map((n) => ({ statement: n, line: m.lines[n - 1]! })),
+    running: m.running === null ? null : { statement: m.running, line: m.lines[m.running - 1]! },
+    error: m.error,
+    startedAt: AT_ISO,
+    updatedAt: AT_ISO,
+  })
+  assert.equal(s.entries, [
+    applied(f1),
+    { ...pending(f2), state: 'interrupted', interrupted: info(marker(2)) },
+    { ...applied(f3), state: 'interrupted', interrupted: info(marker(3, { direction: 'down', file: '003_m3.down.sql', running: null })) },
+    {
+      version: 5,
+      name: '005_m5',
+      state: 'partial',
+      appliedAt: null,
+      checksum: 'sum-5',
+      hasDown: false,
+      interrupted: info(marker(5, { kind: 'own-transactions', ran: [1, 3], running: null, error: 'boom' })),
+    },
+  ])
+  assert.equal(s.pending, [f2], 'an interrupted up runs again')
+  assert.equal(s.interrupted.map((e) => e.version), [2, 3, 5])
+  assert.is(s.currentVersion, 3)
+  // down rolls back what is recorded: 3 (its down interrupted) first, never 2 or 5.
+  assert.equal(planDown(s, [f1, f2, f3], { all: true }).map((f) => f.version), [3, 1])
+})
 
 const up = suite('plan: planUp')
 

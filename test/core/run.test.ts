@@ -207,6 +207,12 @@ conc('a failure at the second statement: statement located, first listed as run,
   exit(status, 0)
   has(status.stdout, 'Pending: 1')
   has(status.stdout, `${PREFIX} Warning: index t_b is INVALID (a CREATE INDEX CONCURRENTLY failed); the next up drops and rebuilds it`)
+  // The marker the failed run left: what took effect, and the error it stopped on.
+  has(
+    status.stdout,
+    `${PREFIX} Warning: 002_idx: the up file 002_idx.up.sql (no transaction) stopped half-way after an error (002_idx.up.sql:3:3: could not create unique index "t_b"): ` +
+      '1 of 3 statements took effect (line 2). Run up again: the file runs again from its first statement (INVALID indexes it creates are dropped first)',
+  )
   const json = await cli('status', dir, d, '--json')
   exit(json, 0)
   assert.equal((JSON.parse(json.stdout) as { invalidIndexes: string[] }).invalidIndexes, ['t_b'])
@@ -225,6 +231,7 @@ conc('a failure at the second statement: statement located, first listed as run,
   assert.equal(logLines(fixed.stdout), [
     `${PREFIX} Starting migration up for service: ${SERVICE}`,
     `${PREFIX} Found 1 pending migrations`,
+    `${PREFIX} Warning: 002_idx: an earlier up stopped half-way (1 of 3 statements may have run); running 002_idx.up.sql again from its first statement`,
     `${PREFIX} Warning: dropping INVALID index t_b left by an earlier failed run of 002_idx.up.sql`,
     `${PREFIX} Successfully applied migration 002_idx`,
     `${PREFIX} All migrations completed successfully`,
