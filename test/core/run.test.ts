@@ -278,7 +278,8 @@ conc('an INVALID index on a table outside the search_path (quoted name) is repor
 conc('a no-transaction file past --timeout: the statement is located, what ran stays, nothing is recorded', async () => {
   const d = await db()
   const dir = await migrationsDir({
-    '001_slow.up.sql': '-- link-migrate:no-transaction\ncreate table early (id int);\n  select pg_sleep(5);\ncreate table late (id int);\n',
+    // pg_sleep(300) outlasts runCli's bound: an exit at all means it was cancelled, however slow the machine.
+    '001_slow.up.sql': '-- link-migrate:no-transaction\ncreate table early (id int);\n  select pg_sleep(300);\ncreate table late (id int);\n',
   })
   const r = await cli('up', dir, d, '--timeout', '1s')
   exit(r, 1)
@@ -556,25 +557,26 @@ pos.run()
 const timeout = suite('runner: --timeout')
 timeout.after(cleanup)
 
-timeout('--timeout 1s cancels select pg_sleep(5): exit 1 within seconds, file and 1s named, rolled back, nothing recorded', async () => {
+timeout('--timeout 1s cancels select pg_sleep(300): exit 1, file and 1s named, rolled back, nothing recorded', async () => {
   const d = await db()
   const dir = await migrationsDir({
     '001_early.up.sql': 'create table before_slow (id int);\n',
-    '002_slow.up.sql': 'create table early (id int);\ninsert into early values (1);\nselect pg_sleep(5);\n',
+    '002_slow.up.sql': 'create table early (id int);\ninsert into early values (1);\nselect pg_sleep(300);\n',
   })
   const t0 = performance.now()
   const r = await cli('up', dir, d, '--timeout', '1s')
   const wall = performance.now() - t0
-  console.log(`    --timeout 1s on pg_sleep(5): CLI exited after ${(wall / 1000).toFixed(2)} s`)
+  // Not asserted (a busy machine is slow): runCli's 60 s bound fails a run that was not cancelled.
+  console.log(`    --timeout 1s on pg_sleep(300): CLI exited after ${(wall / 1000).toFixed(2)} s`)
   exit(r, 1)
-  assert.ok(wall < 4500, `the CLI took ${Math.round(wall)} ms`)
   assert.equal(lines(r.stderr), [`${PREFIX} Error: 002_slow.up.sql: cancelled after 1s (--timeout); the migration was rolled back`])
   has(r.stdout, `${PREFIX} Successfully applied migration 001_early`)
   assert.equal(await userTables(d), ['before_slow'])
   assert.equal(await records(d), ['1 001_early'])
   // The server-side query is gone too (cancelled, not just abandoned).
   const [busy] = await d.sql<{ n: number }[]>`
-    select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike '%pg_sleep(5)%' and pid <> pg_backend_pid()`
+    select count(*)::int as n from pg_stat_activity
+     where datname = current_database() and state = 'active' and query ilike '%pg_sleep(300)%' and pid <> pg_backend_pid()`
   assert.is(busy?.n, 0)
 })
 
@@ -636,8 +638,8 @@ lock('the same run succeeds when the other session commits during the retries', 
   const release = await holdLock(d, 't')
   let child: ReturnType<typeof spawnCli> | undefined
   try {
-    const started = Date.now()
-    const proc = spawnCli(['up', '--dir', dir, '--service', SERVICE, '--database-url', d.url, '--ddl-lock-timeout', '200ms', '--retries', '2'])
+    // Six retries (backoff 0.5, 1, 2, 4, 8 s ...): a busy machine that reads the first retry line late still releases in time.
+    const proc = spawnCli(['up', '--dir', dir, '--service', SERVICE, '--database-url', d.url, '--ddl-lock-timeout', '200ms', '--retries', '6'])
     child = proc
     let stdout = ''
     let stderr = ''
@@ -645,18 +647,17 @@ lock('the same run succeeds when the other session commits during the retries', 
     const retried = new Promise<void>((resolve) => (sawRetry = resolve))
     proc.stdout!.setEncoding('utf8').on('data', (s: string) => {
       stdout += s
-      if (stdout.includes('retry 1 of 2')) sawRetry()
+      if (stdout.includes('retry 1 of 6')) sawRetry()
     })
     proc.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s))
     const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)))
-    // Release ~700 ms in, and only once the first try has failed (so a retry is what succeeds).
+    // Release once the first try has failed (so a retry is what succeeds): on the event, not after a time.
     await Promise.race([retried, exited])
-    await sleep(Math.max(0, 700 - (Date.now() - started)))
     await release()
     const code = await exited
     assert.is(code, 0, `stdout:\n${stdout}\nstderr:\n${stderr}`)
     assert.is(stderr, '')
-    has(stdout, RETRY_1)
+    has(stdout, `${PREFIX} Warning: 002_alter.up.sql waited too long for a lock (lock_timeout); retry 1 of 6 in 500ms`)
     has(stdout, `${PREFIX} Successfully applied migration 002_alter`)
   } finally {
     await release()
