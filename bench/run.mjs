@@ -17,8 +17,11 @@
 //       W3  with W1 applied: no-op `up`, `status`, `down` of one
 //       W4  10,000 tiny migrations: `up` from empty
 //       L   `lint --dir` of W1's 1,000 migrations, and of 10,000 such  } only if `--help`
-//           (check of 10,000 is not measured: see NOTES, issue 20)     } lists the command
+//                                                                   } lists the command
 //       C   `check --dir fixtures/discovery-svc/migrations` }
+//           and `check --dir` of W1 with 1,000 and 10,000 migrations, one run
+//           each, embedded and --engine postgres: wall, ms per 1,000 files
+//           (BENCH_CHECK_SIZES, "1000,10000")
 //       SC  no-op `up` and `status` with 100 / 1,000 / 10,000 / 100,000 applied
 //           (tiny migrations): time, peak RSS, ms per 1,000 files
 //       F   fleet: `up --targets` over BENCH_FLEET_DBS (200) databases x 20
@@ -616,6 +619,32 @@ async function sectionOffline(section, command, dir, desc, available) {
 
 const SCALE_SIZES = [100, 1000, 10000, 100000];
 
+/** check --dir of W1 with 1,000 and 10,000 migrations (2 files each), one run each, embedded and --engine postgres (issue 20 goal 5). */
+const CHECK_SCALE_SIZES = (process.env.BENCH_CHECK_SIZES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0);
+
+async function sectionCheckScale() {
+  const engines = [['embedded', []], ['postgres', ['--engine', 'postgres']]];
+  for (const n of CHECK_SCALE_SIZES) {
+    const wl = writeWorkload('W1', path.join(tmpDir, `C${n}`), n);
+    for (const [engine, extra] of engines) {
+      const f = figure('C', `check (--dir, W1 ${n.toLocaleString('en-US')} migrations, ${engine})`, 'bundle', { size: n });
+      if (!TOOLS.bundle.available() || overBudget()) {
+        f.status = 'n/a';
+        continue;
+      }
+      log(`C: check of W1 ${n} migrations (bundle, ${engine}), 1 run`);
+      const r = await measure(NODE, [BUNDLE, 'check', '--dir', wl.dir, ...extra], { env: baseEnv, timeoutS: Math.max(TIMEOUT_S, n * 1.5), logFile: path.join(tmpDir, 'logs', `C-${engine}-${n}.log`) });
+      const ok = !r.timedOut && r.code === 0;
+      f.runs.push({ rep: 1, wall: r.wall, rssKb: r.rssKb, cpu: r.cpu, code: r.code, status: ok ? 'ok' : r.timedOut ? 'timeout' : 'fail', note: ok ? '' : lastLines(r.output) });
+      summarize(f);
+      // 2 files per migration
+      if (ok) f.note = `${((r.wall * 1000) / ((2 * n) / 1000)).toFixed(0)} ms per 1,000 files (wall)`;
+      else f.note = lastLines(r.output);
+      log(`C check W1 ${n} (${engine}): ${ok ? `${fmtS(r.wall)}, ${f.note}` : f.status}`);
+    }
+  }
+}
+
 /** No-op up and status with 100 / 1,000 / 10,000 / 100,000 applied (tiny migrations). */
 async function sectionScale() {
   const top = SCALE_SIZES.at(-1);
@@ -1016,7 +1045,10 @@ async function main() {
     const w1x10 = writeWorkload('W1', path.join(tmpDir, 'L10k'), 10_000);
     await sectionOffline('L', 'lint', w1x10.dir, `--dir, ${w1x10.count.toLocaleString('en-US')} migrations`, hasLint);
   }
-  if (ONLY.has('C')) await quiet('C').then(() => sectionOffline('C', 'check', path.join(ROOT, 'fixtures', 'discovery-svc', 'migrations'), '--dir fixtures/discovery-svc/migrations', hasCheck));
+  if (ONLY.has('C')) {
+    await quiet('C').then(() => sectionOffline('C', 'check', path.join(ROOT, 'fixtures', 'discovery-svc', 'migrations'), '--dir fixtures/discovery-svc/migrations', hasCheck));
+    if (hasCheck) await sectionCheckScale();
+  }
   for (const db of Object.values(keptW4)) await dropDb(db).catch(() => {});
   if (ONLY.has('SC')) await quiet('SC').then(() => sectionScale());
   if (ONLY.has('F')) await quiet('F').then(sectionFleet);

@@ -46,16 +46,20 @@ const QUOTED = new Set(['comment'])
 /**
  * Every difference from `before` to `after`, sorted (containers first, then
  * by name). A child (column, index, ...) of an object that itself appears
- * or disappears is not listed: "leaves table x" says it all.
+ * or disappears is not listed: "leaves table x" says it all. `only`: the
+ * keys to compare, when the caller knows every other key is the same object.
  *
  * @example diffSchemas(before, after) // [{ change: 'added', kind: 'column', name: 'users.avatar_url' }]
  */
-export function diffSchemas(before: Schema, after: Schema): Difference[] {
+export function diffSchemas(before: Schema, after: Schema, only?: Iterable<string>): Difference[] {
   const out: Difference[] = []
   const added = new Set<string>()
   const removed = new Set<string>()
-  for (const key of Object.keys(after.objects)) if (!(key in before.objects)) added.add(key)
-  for (const key of Object.keys(before.objects)) if (!(key in after.objects)) removed.add(key)
+  // `only`: the keys that may differ (an incremental snapshot's, incremental.ts);
+  // every other key holds the same object on both sides.
+  const keys = only ? [...only] : undefined
+  for (const key of keys ?? Object.keys(after.objects)) if (key in after.objects && !(key in before.objects)) added.add(key)
+  for (const key of keys ?? Object.keys(before.objects)) if (key in before.objects && !(key in after.objects)) removed.add(key)
 
   for (const key of added) {
     const o = after.objects[key]!
@@ -65,9 +69,10 @@ export function diffSchemas(before: Schema, after: Schema): Difference[] {
     const o = before.objects[key]!
     if (o.owner === undefined || !removed.has(o.owner)) out.push({ change: 'removed', kind: o.kind, name: o.name })
   }
-  for (const [key, b] of Object.entries(before.objects)) {
+  for (const key of keys ?? Object.keys(before.objects)) {
+    const b = before.objects[key]
     const a = after.objects[key]
-    if (a) out.push(...diffAttributes(b, a))
+    if (a && b && a !== b) out.push(...diffAttributes(b, a))
   }
   return out.sort(compareDifferences)
 }

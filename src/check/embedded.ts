@@ -141,13 +141,13 @@ function preparedCatalog(pg: Pg): CatalogQuery {
       await tx.exec(`${CATALOG_SETTINGS}; set local plan_cache_mode = force_generic_plan`)
       let name = names.get(text)
       if (name === undefined) {
+        // One statement per query text (an incremental snapshot takes a few).
         name = `link_migrate_catalog_${names.size + 1}`
-        await tx.exec(`deallocate all; prepare ${name}(${params.map(() => 'text').join(', ')}) as ${text}`)
-        names.clear()
+        await tx.exec(`${names.size === 0 ? 'deallocate all; ' : ''}prepare ${name}${params.length > 0 ? `(${params.map(() => 'text').join(', ')})` : ''} as ${text}`)
         names.set(text, name)
       }
-      const args = params.map((p) => `'${String(p).replace(/'/g, "''")}'`).join(', ')
-      return (await tx.query<Record<string, unknown>>(`execute ${name}(${args})`)).rows
+      const args = params.map((p) => (p === null ? 'null' : `'${String(p).replace(/'/g, "''")}'`)).join(', ')
+      return (await tx.query<Record<string, unknown>>(`execute ${name}${args === '' ? '' : `(${args})`}`)).rows
     })
   return async (text, params) => {
     try {

@@ -12,7 +12,8 @@ import type { PlanStep } from '../types.js'
 import { describeDifference, diffSchemas, DOWN_VERBS, type Difference, type Verbs } from './diff.js'
 import { toCheckError, type CheckEngine } from './engine.js'
 import type { Adaptation } from './rewrite.js'
-import { snapshot, type Schema } from './snapshot.js'
+import { changesFrom, incrementalSnapshots, type SnapshotTaker } from './incremental.js'
+import type { CatalogQuery, Schema } from './snapshot.js'
 import type { StepTrace } from './trace.js'
 import type { CheckDifference, CheckEvent, MigrationCheck, RoundTripCheck } from './types.js'
 
@@ -41,6 +42,8 @@ export interface RehearseInput {
    * step to run and the step as the file has it.
    */
   trace?: (step: PlanStep, original: PlanStep) => Promise<StepTrace>
+  /** How snapshots are taken: incrementally (the default; a test compares them with full reads). */
+  snapshots?: (query: CatalogQuery) => SnapshotTaker
 }
 
 export interface Rehearsal {
@@ -66,9 +69,11 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
   const { engine, steps, signal } = input
   const emit = input.onEvent ?? (() => {})
   let snapshotMs = 0
+  // Each snapshot re-reads only what changed since the one before (incremental.ts).
+  const take = (input.snapshots ?? incrementalSnapshots)(engine.catalog)
   const snap = async (): Promise<Schema> => {
     const t = performance.now()
-    const s = await snapshot(engine.catalog)
+    const s = await take()
     snapshotMs += performance.now() - t
     return s
   }
@@ -92,9 +97,17 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
     }
   }
 
+  /** A snapshot to keep past the next one (a snapshot is the taker's live copy). */
+  const kept = (s: Schema): Schema => ({ objects: { ...s.objects } })
+  /** Differences from `a` to `b`: only what changed when `b` was taken right after `a`. */
+  const compare = (a: Schema, b: Schema) => {
+    const c = changesFrom(a, b)
+    return c ? diffSchemas(c.before, b, c.keys) : diffSchemas(a, b)
+  }
+
   const t0 = performance.now()
-  const empty = await snap()
-  let before = empty
+  let before = await snap()
+  const empty = kept(before)
   let blocked: string | undefined
   let roundTripBlocked: string | undefined
   const results: MigrationCheck[] = []
@@ -218,7 +231,7 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
       continue
     }
     const afterDown = await snap()
-    const compared = split(described(diffSchemas(before, afterDown), `down of ${label}`, DOWN_VERBS))
+    const compared = split(described(compare(before, afterDown), `down of ${label}`, DOWN_VERBS))
     r.differences = compared.differences
     if (compared.columnOrder.length > 0) r.columnOrder = compared.columnOrder
     try {
@@ -247,7 +260,7 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
       const notRun: RoundTripCheck = { status: 'not-run', differences: [], reason, ms: 0 }
       return { down: notRun, up: { ...notRun } }
     }
-    const full = before
+    const full = kept(before)
     const downPass = await pass([...done].reverse().map((d) => d.down), empty, 'rolling back every migration', ALL_DOWN_VERBS)
     emit({ type: 'round-trip', direction: 'down', result: downPass })
     if (downPass.status === 'failed') {

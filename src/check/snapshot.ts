@@ -137,22 +137,56 @@ export interface SnapshotOptions {
  * @example const schema = await snapshot(engine.catalog, { exclude: [{ schema: 'public', name: 'migration_records' }] })
  */
 export async function snapshot(query: CatalogQuery, opts: SnapshotOptions = {}): Promise<Schema> {
+  return (await readUnits(query, null, opts)).schema
+}
+
+/**
+ * The oids of the units to read (incremental.ts): relations with everything
+ * on them (r), types (t), routines (p), schemas (n). Extensions are always read.
+ */
+export interface UnitScope {
+  r: number[]
+  t: number[]
+  p: number[]
+  n: number[]
+}
+
+/**
+ * Reads the objects of `scope`'s units (all of them when null), with the
+ * unit each object comes from (`r16390`, `t16402`, `p16410`, `n2200`, `x`
+ * for extensions; a composite type is its relation's `r`). Throws what the query throws.
+ */
+export async function readUnits(
+  query: CatalogQuery,
+  scope: UnitScope | null,
+  opts: SnapshotOptions = {},
+): Promise<{ schema: Schema; units: Map<string, string> }> {
   const excluded = JSON.stringify((opts.exclude ?? []).map((t) => `${t.schema}.${t.name}`))
-  const rows = await query(SNAPSHOT_SQL, [excluded])
+  const rows = await query(SNAPSHOT_SQL, [excluded, scope === null ? null : JSON.stringify(scope)])
   const doc = rows[0]?.doc
   if (typeof doc !== 'string') throw new Error('catalog query returned no document')
-  return buildSchema(JSON.parse(doc) as CatalogDocument)
+  const units = new Map<string, string>()
+  return { schema: buildSchema(JSON.parse(doc) as CatalogDocument, units), units }
 }
 
 // ---------------------------------------------------------------------------
-// The query. $1: JSON array of "schema.table" names to leave out.
+// The query. $1: JSON array of "schema.table" names to leave out; $2: the
+// units to read (a UnitScope as JSON), or null for all.
 //
 // Each part is a json_agg of plain rows, ordered, so the document is the
 // same text for the same schema. bigint values are cast to text (JSON
 // numbers would lose precision past 2^53).
 
 const SNAPSHOT_SQL = `
-with nsp as (
+with scope as (
+  -- $2: null (everything), or the units to read (incremental.ts): oids of
+  -- relations (r), types (t), routines (p) and schemas (n).
+  select $2::text is null as everything,
+         array(select json_array_elements_text($2::text::json->'r')::oid) as r,
+         array(select json_array_elements_text($2::text::json->'t')::oid) as t,
+         array(select json_array_elements_text($2::text::json->'p')::oid) as p,
+         array(select json_array_elements_text($2::text::json->'n')::oid) as n
+), nsp as (
   select n.oid, n.nspname from pg_namespace n
    where n.nspname !~ '^pg_' and n.nspname <> 'information_schema'
 ), excluded as (
@@ -163,6 +197,7 @@ with nsp as (
          c.relforcerowsecurity, c.reloptions, c.relpartbound, n.nspname
     from pg_class c join nsp n on n.oid = c.relnamespace
    where c.relkind in ('r', 'p', 'f', 'v', 'm', 'S')
+     and ((select everything from scope) or c.oid in (select unnest(r) from scope))
      and c.oid not in (select oid from excluded)
      and not exists (select 1 from pg_depend d
                       where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
@@ -174,13 +209,14 @@ with nsp as (
 )
 select json_build_object(
   'schemas', (select coalesce(json_agg(json_build_object(
-      'name', n.nspname,
-      'comment', obj_description(n.oid, 'pg_namespace')) order by n.nspname), '[]') from nsp n),
+      'unit', n.oid, 'name', n.nspname,
+      'comment', obj_description(n.oid, 'pg_namespace')) order by n.nspname), '[]') from nsp n
+      where (select everything from scope) or n.oid in (select unnest(n) from scope)),
   'extensions', (select coalesce(json_agg(json_build_object(
       'name', e.extname, 'version', e.extversion, 'schema', n.nspname) order by e.extname), '[]')
       from pg_extension e join pg_namespace n on n.oid = e.extnamespace),
   'relations', (select coalesce(json_agg(json_build_object(
-      'schema', r.nspname, 'name', r.relname, 'kind', r.relkind,
+      'unit', r.oid, 'schema', r.nspname, 'name', r.relname, 'kind', r.relkind,
       'persistence', r.relpersistence,
       'rls', case when r.relforcerowsecurity then 'forced' when r.relrowsecurity then 'enabled' end,
       'options', array_to_string(r.reloptions, ', '),
@@ -193,7 +229,7 @@ select json_build_object(
       'comment', obj_description(r.oid, 'pg_class')) order by r.nspname, r.relname), '[]')
       from rel r where r.relkind <> 'S'),
   'columns', (select coalesce(json_agg(json_build_object(
-      'schema', r.nspname, 'table', r.relname, 'tableKind', r.relkind, 'name', a.attname,
+      'unit', r.oid, 'schema', r.nspname, 'table', r.relname, 'tableKind', r.relkind, 'name', a.attname,
       'type', format_type(a.atttypid, a.atttypmod),
       'notNull', a.attnotnull,
       'identity', a.attidentity,
@@ -209,14 +245,14 @@ select json_build_object(
       left join pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
      where r.relkind in ('r', 'p', 'f', 'v', 'm')),
   'constraints', (select coalesce(json_agg(json_build_object(
-      'schema', r.nspname, 'table', r.relname, 'name', co.conname,
+      'unit', r.oid, 'schema', r.nspname, 'table', r.relname, 'name', co.conname,
       'definition', pg_get_constraintdef(co.oid),
       'comment', obj_description(co.oid, 'pg_constraint')) order by r.nspname, r.relname, co.conname), '[]')
       from pg_constraint co join rel r on r.oid = co.conrelid
      -- n: NOT NULL as a constraint (PostgreSQL 18); t: constraint triggers (listed as triggers)
      where co.contype in ('p', 'u', 'f', 'c', 'x')),
   'indexes', (select coalesce(json_agg(json_build_object(
-      'schema', r.nspname, 'table', r.relname, 'tableKind', r.relkind, 'name', ic.relname,
+      'unit', r.oid, 'schema', r.nspname, 'table', r.relname, 'tableKind', r.relkind, 'name', ic.relname,
       'definition', pg_get_indexdef(i.indexrelid),
       'valid', i.indisvalid,
       'comment', obj_description(i.indexrelid, 'pg_class')) order by r.nspname, ic.relname), '[]')
@@ -224,7 +260,7 @@ select json_build_object(
      where not exists (select 1 from pg_constraint co
                         where co.conindid = i.indexrelid and co.conrelid = i.indrelid and co.contype in ('p', 'u', 'x'))),
   'sequences', (select coalesce(json_agg(json_build_object(
-      'schema', r.nspname, 'name', r.relname,
+      'unit', r.oid, 'schema', r.nspname, 'name', r.relname,
       'type', format_type(s.seqtypid, null),
       'start', s.seqstart::text, 'increment', s.seqincrement::text,
       'min', s.seqmin::text, 'max', s.seqmax::text, 'cache', s.seqcache::text, 'cycle', s.seqcycle,
@@ -237,7 +273,7 @@ select json_build_object(
       'comment', obj_description(r.oid, 'pg_class')) order by r.nspname, r.relname), '[]')
       from rel r join pg_sequence s on s.seqrelid = r.oid where r.relkind = 'S'),
   'routines', (select coalesce(json_agg(json_build_object(
-      'schema', n.nspname, 'name', p.proname, 'kind', p.prokind,
+      'unit', p.oid, 'schema', n.nspname, 'name', p.proname, 'kind', p.prokind,
       'arguments', pg_get_function_identity_arguments(p.oid),
       'definition', case when p.prokind <> 'a' then pg_get_functiondef(p.oid) else
         (select format('AGGREGATE %s(%s) RETURNS %s (SFUNC = %s, STYPE = %s, FINALFUNC = %s, COMBINEFUNC = %s, INITCOND = %s, SORTOP = %s)',
@@ -248,16 +284,17 @@ select json_build_object(
       'comment', obj_description(p.oid, 'pg_proc')) order by n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), '[]')
       from pg_proc p join nsp n on n.oid = p.pronamespace
      -- e: an extension's; i: made with another object (a range type's constructors)
-     where not exists (select 1 from pg_depend d
+     where ((select everything from scope) or p.oid in (select unnest(p) from scope))
+       and not exists (select 1 from pg_depend d
                         where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype in ('e', 'i'))),
   'triggers', (select coalesce(json_agg(json_build_object(
-      'schema', r.nspname, 'table', r.relname, 'tableKind', r.relkind, 'name', tg.tgname,
+      'unit', r.oid, 'schema', r.nspname, 'table', r.relname, 'tableKind', r.relkind, 'name', tg.tgname,
       'definition', pg_get_triggerdef(tg.oid),
       'enabled', tg.tgenabled,
       'comment', obj_description(tg.oid, 'pg_trigger')) order by r.nspname, r.relname, tg.tgname), '[]')
       from pg_trigger tg join rel r on r.oid = tg.tgrelid where not tg.tgisinternal),
   'types', (select coalesce(json_agg(json_build_object(
-      'schema', n.nspname, 'name', t.typname, 'kind', t.typtype,
+      'unit', case when t.typtype = 'c' then t.typrelid else t.oid end, 'schema', n.nspname, 'name', t.typname, 'kind', t.typtype,
       'values', case when t.typtype = 'e' then
                   (select json_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = t.oid) end,
       'baseType', case when t.typtype = 'd' then format_type(t.typbasetype, t.typtypmod) end,
@@ -273,12 +310,14 @@ select json_build_object(
                   (select format_type(rg.rngsubtype, null) from pg_range rg where rg.rngtypid = t.oid) end,
       'comment', obj_description(t.oid, 'pg_type')) order by n.nspname, t.typname), '[]')
       from pg_type t join nsp n on n.oid = t.typnamespace
-     where (t.typtype in ('e', 'd', 'r')
+     -- (a composite type is its relation's unit)
+     where ((select everything from scope) or t.oid in (select unnest(t) from scope) or t.typrelid in (select unnest(r) from scope))
+       and (t.typtype in ('e', 'd', 'r')
             or (t.typtype = 'c' and exists (select 1 from pg_class c where c.oid = t.typrelid and c.relkind = 'c')))
        and not exists (select 1 from pg_depend d
                         where d.classid = 'pg_type'::regclass and d.objid = t.oid and d.deptype = 'e')),
   'policies', (select coalesce(json_agg(json_build_object(
-      'schema', r.nspname, 'table', r.relname, 'name', po.polname,
+      'unit', r.oid, 'schema', r.nspname, 'table', r.relname, 'name', po.polname,
       'command', po.polcmd, 'permissive', po.polpermissive,
       'roles', (select string_agg(case when ro = 0 then 'public' else pg_get_userbyid(ro) end, ', ' order by 1)
                   from unnest(po.polroles) ro),
@@ -286,7 +325,7 @@ select json_build_object(
       'check', pg_get_expr(po.polwithcheck, po.polrelid)) order by r.nspname, r.relname, po.polname), '[]')
       from pg_policy po join rel r on r.oid = po.polrelid),
   'rules', (select coalesce(json_agg(json_build_object(
-      'schema', r.nspname, 'table', r.relname, 'tableKind', r.relkind, 'name', w.rulename,
+      'unit', r.oid, 'schema', r.nspname, 'table', r.relname, 'tableKind', r.relkind, 'name', w.rulename,
       'definition', pg_get_ruledef(w.oid)) order by r.nspname, r.relname, w.rulename), '[]')
       from pg_rewrite w join rel r on r.oid = w.ev_class where w.rulename <> '_RETURN')
 )::text as doc
@@ -295,10 +334,12 @@ select json_build_object(
 // ---------------------------------------------------------------------------
 // Rows -> objects.
 
+/** `unit` (every row but extensions'): the oid of the unit the row belongs to. */
 interface CatalogDocument {
-  schemas: { name: string; comment: string | null }[]
+  schemas: { unit?: number; name: string; comment: string | null }[]
   extensions: { name: string; version: string; schema: string }[]
   relations: {
+    unit?: number
     schema: string
     name: string
     kind: string
@@ -312,6 +353,7 @@ interface CatalogDocument {
     comment: string | null
   }[]
   columns: {
+    unit?: number
     schema: string
     table: string
     tableKind: string
@@ -324,8 +366,9 @@ interface CatalogDocument {
     collation: string | null
     comment: string | null
   }[]
-  constraints: { schema: string; table: string; name: string; definition: string; comment: string | null }[]
+  constraints: { unit?: number; schema: string; table: string; name: string; definition: string; comment: string | null }[]
   indexes: {
+    unit?: number
     schema: string
     table: string
     tableKind: string
@@ -335,6 +378,7 @@ interface CatalogDocument {
     comment: string | null
   }[]
   sequences: {
+    unit?: number
     schema: string
     name: string
     type: string
@@ -347,8 +391,9 @@ interface CatalogDocument {
     ownedBy: { schema: string; table: string; kind: string; column: string } | null
     comment: string | null
   }[]
-  routines: { schema: string; name: string; kind: string; arguments: string; definition: string | null; comment: string | null }[]
+  routines: { unit?: number; schema: string; name: string; kind: string; arguments: string; definition: string | null; comment: string | null }[]
   triggers: {
+    unit?: number
     schema: string
     table: string
     tableKind: string
@@ -358,6 +403,7 @@ interface CatalogDocument {
     comment: string | null
   }[]
   types: {
+    unit?: number
     schema: string
     name: string
     kind: string
@@ -371,6 +417,7 @@ interface CatalogDocument {
     comment: string | null
   }[]
   policies: {
+    unit?: number
     schema: string
     table: string
     name: string
@@ -380,7 +427,7 @@ interface CatalogDocument {
     using: string | null
     check: string | null
   }[]
-  rules: { schema: string; table: string; tableKind: string; name: string; definition: string }[]
+  rules: { unit?: number; schema: string; table: string; tableKind: string; name: string; definition: string }[]
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {
@@ -408,15 +455,29 @@ const TYPE_KINDS: Record<string, ObjectKind> = { e: 'enum type', d: 'domain', c:
 const TRIGGER_STATES: Record<string, string> = { O: 'enabled', D: 'disabled', R: 'enabled on replica only', A: 'enabled always' }
 const POLICY_COMMANDS: Record<string, string> = { r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', '*': 'ALL' }
 
-/** Pure: the catalog document as a {@link Schema}. Exported for tests. */
-export function buildSchema(doc: CatalogDocument): Schema {
+/**
+ * Pure: the catalog document as a {@link Schema}; `units` (when given) gets
+ * each object's key -> its unit. Exported for tests.
+ */
+export function buildSchema(doc: CatalogDocument, units?: Map<string, string>): Schema {
   const objects: Record<string, SchemaObject> = {}
+  let unit = ''
   const add = (kind: ObjectKind, name: string, attributes: Record<string, AttributeValue>, owner?: string) => {
-    objects[objectKey(kind, name)] = owner === undefined ? { kind, name, attributes } : { kind, name, owner, attributes }
+    const key = objectKey(kind, name)
+    objects[key] = owner === undefined ? { kind, name, attributes } : { kind, name, owner, attributes }
+    units?.set(key, unit)
+  }
+  /** Sets the unit of the objects the next add() makes. */
+  const from = (prefix: string, row: { unit?: number }) => {
+    unit = prefix + String(row.unit)
   }
   const relationKey = (schema: string, table: string, kind: string) => objectKey(RELATION_KINDS[kind] ?? 'table', qualify(schema, table))
 
-  for (const s of doc.schemas) add('schema', s.name, { comment: s.comment })
+  for (const s of doc.schemas) {
+    from('n', s)
+    add('schema', s.name, { comment: s.comment })
+  }
+  unit = 'x'
   for (const e of doc.extensions) add('extension', e.name, { version: e.version, schema: e.schema })
 
   const columnOrder = new Map<string, string[]>()
@@ -432,6 +493,7 @@ export function buildSchema(doc: CatalogDocument): Schema {
       continue
     }
     push(columnOrder, owner, c.name)
+    from('r', c)
     // The expression of a generated column is its generation expression, not a default.
     const generated = c.generated === 's' ? 'STORED' : c.generated === 'v' ? 'VIRTUAL' : undefined
     add(
@@ -451,6 +513,7 @@ export function buildSchema(doc: CatalogDocument): Schema {
   }
 
   for (const r of doc.relations) {
+    from('r', r)
     const kind = RELATION_KINDS[r.kind] ?? 'table'
     const name = qualify(r.schema, r.name)
     const key = objectKey(kind, name)
@@ -477,10 +540,12 @@ export function buildSchema(doc: CatalogDocument): Schema {
   }
 
   for (const c of doc.constraints) {
+    from('r', c)
     const table = qualify(c.schema, c.table)
     add('constraint', `${c.name} on ${table}`, { definition: c.definition, comment: c.comment }, objectKey('table', table))
   }
   for (const i of doc.indexes) {
+    from('r', i)
     add(
       'index',
       qualify(i.schema, i.name),
@@ -489,6 +554,7 @@ export function buildSchema(doc: CatalogDocument): Schema {
     )
   }
   for (const s of doc.sequences) {
+    from('r', s)
     const o = s.ownedBy
     add(
       'sequence',
@@ -508,12 +574,14 @@ export function buildSchema(doc: CatalogDocument): Schema {
     )
   }
   for (const r of doc.routines) {
+    from('p', r)
     add(ROUTINE_KINDS[r.kind] ?? 'function', `${qualify(r.schema, r.name)}(${r.arguments})`, {
       definition: r.definition,
       comment: r.comment,
     })
   }
   for (const t of doc.triggers) {
+    from('r', t)
     add(
       'trigger',
       `${t.name} on ${qualify(t.schema, t.table)}`,
@@ -524,6 +592,7 @@ export function buildSchema(doc: CatalogDocument): Schema {
   for (const t of doc.types) {
     const kind = TYPE_KINDS[t.kind]
     if (!kind) continue
+    from(kind === 'composite type' ? 'r' : 't', t)
     const name = qualify(t.schema, t.name)
     if (kind === 'enum type') add(kind, name, { values: t.values ?? [], comment: t.comment })
     else if (kind === 'domain') {
@@ -538,6 +607,7 @@ export function buildSchema(doc: CatalogDocument): Schema {
     else add(kind, name, { subtype: t.subtype, comment: t.comment })
   }
   for (const p of doc.policies) {
+    from('r', p)
     const table = qualify(p.schema, p.table)
     add(
       'policy',
@@ -553,6 +623,7 @@ export function buildSchema(doc: CatalogDocument): Schema {
     )
   }
   for (const r of doc.rules) {
+    from('r', r)
     add('rule', `${r.name} on ${qualify(r.schema, r.table)}`, { definition: r.definition }, relationKey(r.schema, r.table, r.tableKind))
   }
   return { objects }
