@@ -102,7 +102,7 @@ export interface ProgressMarker {
   direction: 'up' | 'down'
   name: string
   file: string
-  /** The up file's checksum when it ran. */
+  /** The checksum of the file that ran (a changed file restarts the marker's list). */
   checksum: string
   kind: 'no-transaction' | 'own-transactions'
   /** The line of each statement (statement N at `lines[N - 1]`). */

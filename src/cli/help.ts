@@ -11,12 +11,14 @@ export const COMMAND_HELP: Record<string, { summary: string; exit: string[] }> =
     exit: ['0  rolled back, or nothing to do', '1  a down failed or is missing, no database, lock timeout, invalid files', '2  usage or configuration error', '130/143  interrupted (SIGINT/SIGTERM): the running down was cancelled and rolled back'],
   },
   status: {
-    summary: 'Show each migration with its state, the current version and the pending count',
+    summary:
+      'Show each migration with its state (applied, pending, modified, missing file; interrupted / partially applied: a file run statement by statement that stopped half-way, with what ran), the current version and the pending count',
     exit: ['0  shown', '1  no database, invalid files', '2  usage or configuration error', '4  --exit-code and migrations are pending'],
   },
   verify: {
-    summary: 'Check integrity: changed or missing files, out-of-order, duplicates, missing downs, bad names',
-    exit: ['0  no problem (warnings may be printed)', '1  no database', '2  usage or configuration error', '3  integrity problems found'],
+    summary:
+      'Check integrity: changed or missing files, out-of-order, duplicates, missing downs, orphan downs, bad names, INVALID indexes, files that stopped half-way (interrupted, partially-applied)',
+    exit: ['0  no problem (warnings may be printed)', '1  no database', '2  usage or configuration error', '3  integrity problems found (also: a migration interrupted or partially applied)'],
   },
   generate: {
     summary: 'Create the next NNN_slug.up.sql / .down.sql pair',
@@ -36,7 +38,7 @@ export const COMMAND_HELP: Record<string, { summary: string; exit: string[] }> =
     ],
   },
   mark: {
-    summary: 'Record a version as applied without running it (--pending removes it); for recovery and adoption',
+    summary: 'Record a version as applied without running it (--pending removes it); for recovery (it also resolves an interrupted or partially applied run) and adoption',
     exit: ['0  recorded', '1  no database, lock timeout, invalid files', '2  usage error (no such version)', '3  --from golang-migrate and its table is dirty'],
   },
   repair: {

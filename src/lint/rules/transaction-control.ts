@@ -12,7 +12,9 @@ export const transactionControl: LintRule = {
   id: 'transaction-control',
   severity: 'error',
   docs: 'Remove BEGIN/COMMIT: link-migrate runs each migration in its own transaction (SAVEPOINT is fine)',
-  why: 'link-migrate runs each migration in its own transaction together with its bookkeeping: a `COMMIT` in the middle would record half a migration. `up` refuses the file (words in function bodies and strings never count; `SAVEPOINT` is fine).',
+  why:
+    'link-migrate runs each migration in its own transaction together with its bookkeeping: a `COMMIT` in the middle would record half a migration. `up` refuses the file (words in function bodies and strings never count; `SAVEPOINT` is fine). ' +
+    'Files written for psql with several `BEGIN ... COMMIT` blocks run with `up --allow-transaction-control`; `lint --allow-transaction-control` (or `MIGRATE_ALLOW_TRANSACTION_CONTROL=1`, or `lint.allowTransactionControl` in the config file) then makes this a note.',
   check(ctx) {
     for (const file of ctx.files) {
       const a = file.analysis
