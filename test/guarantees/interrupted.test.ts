@@ -11,6 +11,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { createMigrator } from '../../src/index.js'
 import { spawnCli } from '../helpers/cli.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
 import { migrationsDir } from '../helpers/tmp.js'
@@ -281,6 +282,45 @@ it('a marker is resolved by mark: mark V records it and clears the marker; statu
   assert.equal(await markers(db), [])
   const verify = await cli('verify')
   assert.is(verify.code, 0, show(verify))
+})
+
+it('the library API: status() and verify() carry the interruption of a failed run; up() runs it again and clears it', async () => {
+  const db = await freshDatabase('interrupted_lib')
+  databases.push(db)
+  const dir = await migrationsDir({
+    '001_t.up.sql': 'create table t (a int);\n',
+    '002_idx.up.sql': 'create index concurrently if not exists t_a_idx on t (a);\ncreate index concurrently if not exists u_a_idx on u (a);\n',
+  })
+  const m = createMigrator({ dir, service: SERVICE, url: db.url })
+  try {
+    const failed = await m.up().then(
+      () => undefined,
+      (e: unknown) => e as { code?: string },
+    )
+    assert.is(failed?.code, 'MIGRATION_FAILED')
+    const status = await m.status()
+    const entry = status.migrations.find((e) => e.version === 2)!
+    assert.is(entry.state, 'interrupted')
+    assert.equal(
+      { ...entry.interrupted!, startedAt: '', updatedAt: '', error: entry.interrupted!.error?.replace(/:.*/, '') },
+      { direction: 'up', kind: 'no-transaction', file: '002_idx.up.sql', statements: 2, ran: [{ statement: 1, line: 1 }], running: null, error: '002_idx.up.sql', startedAt: '', updatedAt: '' },
+    )
+    assert.match(entry.interrupted!.error!, /relation "u" does not exist/)
+    const verify = await m.verify()
+    assert.is(verify.ok, false)
+    assert.equal(verify.findings.map((f) => [f.kind, f.version]), [
+      ['interrupted', 2],
+      ['missing-down', 1],
+      ['missing-down', 2],
+    ])
+    await db.sql`create table u (a int)`
+    const again = await m.up()
+    assert.equal(again.results.map((r) => [r.version, r.status]), [[2, 'applied']])
+    assert.is((await m.status()).migrations.find((e) => e.version === 2)!.state, 'applied')
+    assert.equal(await markers(db), [])
+  } finally {
+    await m.close()
+  }
 })
 
 test.run()
