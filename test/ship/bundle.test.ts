@@ -7,6 +7,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js';
+import { assertJsonOutput } from '../helpers/json-output.js';
 import { tmpDir, writeMigrations } from '../helpers/tmp.js';
 import { BUNDLE, ROOT, VERSION, cleanEnv, nodeModulesAbove, ok, run, tree } from './support.js';
 
@@ -95,6 +96,7 @@ for (const name of ['migrate', 'link-migrate']) {
     assert.is(col?.n, 3);
 
     const json = ok(await run(`./${name}`, ['status', '--json'], { cwd: dir, env }), 'status --json');
+    assertJsonOutput(['status', '--json'], json);
     const status = JSON.parse(json.stdout) as { service: string; currentVersion: number; pending: number };
     assert.is(status.service, 'bundle-svc');
     assert.is(status.currentVersion, 2);
