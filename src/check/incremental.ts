@@ -16,15 +16,15 @@
  * count and the sum of the xmins of its rows: every row version a step
  * writes has an xmin newer than all the rows it found, so an insert, an
  * update or a delete always changes one or the other. One query sums the
- * fingerprints per bucket of unit oids; a second lists the units of the
- * buckets that changed; a unit that changed and existed before also makes
+ * fingerprints per bucket of unit oids and lists the units of the buckets
+ * that changed; a unit that changed and existed before also makes
  * the units that depend on it (pg_depend, pg_shdepend: a view, a foreign
  * key, a trigger, a default that prints its name) be read again. Only those
  * units are read ({@link readUnits}); the other objects are kept from the
  * snapshot before. A renamed schema (every name in it changes) makes a
  * full read. Each snapshot still scans the user rows of the catalogs once
- * or twice (cheap, linear); the costly part, printing definitions, is
- * linear in what changed.
+ * (cheap, but linear in the schema: see NOTES, issue 20); printing
+ * definitions, the costly part, is linear in what changed.
  *
  * Updates PostgreSQL makes in place (no new xmin: relhasindex, reltuples,
  * frozen xids) touch nothing a snapshot reads.
@@ -87,14 +87,17 @@ export function incrementalSnapshots(query: CatalogQuery): SnapshotTaker {
   }
 
   return async () => {
-    const nowBuckets = new Map(Object.entries(await json<Record<string, string>>(BUCKETS_SQL, [])))
+    const found = await json<{ buckets: Record<string, string>; units: [string, string][] }>(FINGERPRINTS_SQL, [
+      last ? JSON.stringify(Object.fromEntries(buckets)) : null,
+    ])
+    const nowBuckets = new Map(Object.entries(found.buckets))
     const changedBuckets = [...new Set([...nowBuckets.keys(), ...buckets.keys()])].filter((b) => nowBuckets.get(b) !== buckets.get(b))
 
     // Units that appeared, changed or went away.
     const added: string[] = []
     const changed: string[] = []
     const removed: string[] = []
-    const listing = changedBuckets.length > 0 ? await json<[string, string][]>(UNITS_SQL, [last ? JSON.stringify(changedBuckets.map(Number)) : null]) : []
+    const listing = found.units
     const byBucket = new Map<string, Map<string, string>>()
     for (const [unit, fp] of listing) {
       const b = String(Number(unit.slice(1)) >> BUCKET_BITS)
@@ -250,17 +253,26 @@ with fp(k, u, x) as (
       from pg_extension e join pg_depend d on d.refclassid = 'pg_extension'::regclass and d.refobjid = e.oid and d.deptype = 'e'
 )`
 
-/** Per bucket of unit oids: "count:sum" of the fingerprints. */
-const BUCKETS_SQL = `${FINGERPRINT_CTE}
-select coalesce(json_object_agg(b, f), '{}')::text as v
-  from (select u::int8 >> ${BUCKET_BITS} as b, count(*) || ':' || sum(x) as f from fp group by 1) x`
-
-/** $1: JSON array of buckets, or null for all: [unit, "count:sum"] of each unit in them. */
-const UNITS_SQL = `${FINGERPRINT_CTE}
-select coalesce(json_agg(json_build_array(k || u, f)), '[]')::text as v
-  from (select k, u, count(*) || ':' || sum(x) as f from fp
-         where $1::text is null or (u::int8 >> ${BUCKET_BITS}) in (select json_array_elements_text($1::text::json)::int8)
-         group by k, u) x`
+/**
+ * $1: the buckets' fingerprints as the taker last saw them (JSON object
+ * bucket -> "count:sum"), or null for a first read. One scan of the
+ * catalogs (the CTE is read twice, computed once): every bucket's
+ * fingerprint, and the units of each bucket that differs.
+ */
+const FINGERPRINTS_SQL = `${FINGERPRINT_CTE}, bucket as (
+  select u::int8 >> ${BUCKET_BITS} as b, count(*) || ':' || sum(x) as f from fp group by 1
+), known as (
+  select key::int8 as b, value as f from json_each_text(coalesce($1::text, '{}')::json)
+), changed as (
+  select coalesce(n.b, k.b) as b from bucket n full join known k on k.b = n.b where n.f is distinct from k.f
+)
+select json_build_object(
+  'buckets', (select coalesce(json_object_agg(b, f), '{}') from bucket),
+  'units', (select coalesce(json_agg(json_build_array(k || u, f)), '[]')
+              from (select k, u, count(*) || ':' || sum(x) as f from fp
+                     where $1::text is null or (u::int8 >> ${BUCKET_BITS}) in (select b from changed)
+                     group by k, u) x)
+)::text as v`
 
 /**
  * $1: JSON array of oids of units that changed: the units of the objects

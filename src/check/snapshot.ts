@@ -191,7 +191,7 @@ with scope as (
    where n.nspname !~ '^pg_' and n.nspname <> 'information_schema'
 ), excluded as (
   select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
-   where n.nspname || '.' || c.relname in (select json_array_elements_text($1::text::json))
+   where $1::text <> '[]' and n.nspname || '.' || c.relname in (select json_array_elements_text($1::text::json))
 ), rel as (
   select c.oid, c.relname, c.relkind, c.relpersistence, c.relispartition, c.relrowsecurity,
          c.relforcerowsecurity, c.reloptions, c.relpartbound, n.nspname

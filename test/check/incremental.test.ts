@@ -1,8 +1,8 @@
 /**
  * Incremental snapshots (src/check/incremental.ts) equal full ones, on the
  * embedded engine and on a server: after every step of a rehearsal of each
- * fixture set (fixtures/sets, fixtures/lint/sets, fixtures/check, the three
- * services), and after each of a series of changes chosen because they
+ * fixture set (fixtures/sets, fixtures/lint/sets, the three services, and
+ * fixtures/check on the server), and after each of a series of changes chosen because they
  * leave the rows of the objects they affect as they were (a rename printed
  * by a view, a foreign key, a trigger or a default; a dropped index,
  * trigger, policy or comment; OWNED BY NONE; an extension; a renamed
@@ -171,7 +171,9 @@ for (const kind of ['embedded', 'server'] as const) {
     const mismatches: string[] = []
     const refused: string[] = []
     compared = 0
-    for (const dir of SETS) {
+    // (fixtures/check/* on the server only, to keep this file's time: their
+    // verdicts are asserted whole on both engines by fixtures.test.ts)
+    for (const dir of SETS.filter((d) => kind === 'server' || !d.startsWith('fixtures/check/'))) {
       const { migrations, downs } = await load(path.join(ROOT, dir))
       try {
         prepareAll(migrations, downs, undefined)
@@ -200,7 +202,7 @@ for (const kind of ['embedded', 'server'] as const) {
     }
     assert.equal(mismatches, [])
     // (each set's snapshots: before, and two per migration that has a down)
-    assert.ok(compared > 200, `${compared} snapshots compared`)
+    assert.ok(compared > 150, `${compared} snapshots compared`)
     // check refuses this one as `up` does (BEGIN/COMMIT in the files)
     assert.equal(refused, ['fixtures/sets/tx-blocks'])
   })
