@@ -51,6 +51,8 @@ export interface RunContext {
    * file now runs in one transaction.
    */
   markers?: ReadonlySet<number>
+  /** Transactional migrations sent ahead of the one running (default AHEAD_STEPS; 0: none). */
+  sendAhead?: number
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>
 }
@@ -93,7 +95,8 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
   /** Sends step `from` (unless already sent) and the transactional ones after it, up to the window. */
   const sendFrom = (from: number) => {
     let chars = 0
-    for (let j = from; j < steps.length && j < from + AHEAD_STEPS && chars < AHEAD_CHARS; j++) {
+    const depth = 1 + Math.max(0, ctx.sendAhead ?? AHEAD_STEPS)
+    for (let j = from; j < steps.length && j < from + depth && chars < AHEAD_CHARS; j++) {
       const step = steps[j]!
       if (!step.transactional || (j > from && ctx.signal?.aborted)) break
       if (!ahead.has(j)) ahead.set(j, sendTransactional(ctx.conn, transactionalRun(ctx, step, steps[j - 1])))
@@ -107,7 +110,15 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
       err.completed = completed
       throw err
     }
-    ctx.emit({ type: 'migration-start', service: ctx.service, index: i + 1, total: steps.length, step })
+    try {
+      ctx.emit({ type: 'migration-start', service: ctx.service, index: i + 1, total: steps.length, step })
+    } catch (e) {
+      // The caller's hook stops the run here (fleet: sendAhead 0). What is
+      // on the wire runs on the server: wait for it, never leave the
+      // connection mid-pipeline.
+      await drain(ctx, [...ahead.values()])
+      throw e
+    }
     const started = performance.now()
     let outcome: 'done' | 'skipped'
     try {
@@ -157,6 +168,13 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
     ctx.emit({ type: 'migration-done', service: ctx.service, index: i + 1, total: steps.length, result })
   }
   return completed
+}
+
+/** Waits for migrations already sent; rolls back what a failure among them left open. */
+async function drain(ctx: RunContext, sent: SentTransaction[]): Promise<void> {
+  if (sent.length === 0) return
+  const outcomes = await Promise.all(sent.flatMap((s) => s.outcomes))
+  if (outcomes.some((o) => o !== undefined)) await ctx.conn.unsafe('rollback').catch(() => {})
 }
 
 /** What a transactional step sends: its guard checks the lock and, after another step of the run, that one's outcome. */

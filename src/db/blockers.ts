@@ -22,8 +22,10 @@ export async function describeBlockers(side: Sql | ReservedSql, pids: number[]):
     `select a.pid, a.application_name as app, host(a.client_addr) as addr, a.state,
             (extract(epoch from (clock_timestamp() - a.xact_start)) * 1000)::float8 as xact_ms,
             left(a.query, 400) as query
-       from pg_catalog.pg_stat_activity a where a.pid = any($1::int[]) order by a.pid`,
-    [pids],
+       from pg_catalog.pg_stat_activity a
+      where a.pid in (select pg_catalog.jsonb_array_elements_text($1::text::jsonb)::int) order by a.pid`,
+    // JSON, not an array parameter: the migrator's pool fetches no array types (db/connect.ts).
+    [JSON.stringify(pids)],
   )
   return rows.map((r) => ({
     pid: Number(r.pid),

@@ -1,13 +1,13 @@
 /**
  * Opening a postgres.js instance from a resolved ConnectionConfig, proving it
- * with a real login and `select 1`, and `--wait` (retrying that login until
+ * with a real login and a first query (`select 1`, or one the caller needs), and `--wait` (retrying that login until
  * the server accepts it: the replacement for `nc -z postgres 5432`).
  *
  * Every try is bounded by connect_timeout (`?connect_timeout=`,
  * PGCONNECT_TIMEOUT; default 10 s, 0 = no limit), and `--wait N` never waits
  * past N, even for a server that accepts TCP connections and then says nothing.
  */
-import postgres, { type Sql } from 'postgres'
+import postgres, { type ReservedSql, type Sql } from 'postgres'
 import { type ConnectionConfig } from '../config/connection.js'
 import { toPostgresOptions } from '../config/driver-options.js'
 import { printable } from '../config/redact.js'
@@ -29,6 +29,15 @@ export interface ConnectOptions {
   max?: number
   /** Told when a connection of the returned pool closes (server restart, pg_terminate_backend, network). */
   onClose?: () => void
+  /**
+   * Fetch the server's array types on each new connection (postgres.js's
+   * fetch_types, one round trip per connection): default true. The
+   * migrator's own pool turns it off (issue 20: a no-op `up` in one round
+   * trip after login); it passes no array parameters and reads no array
+   * columns, and reserves a connection only once one is open (see
+   * {@link reserveOpened}).
+   */
+  types?: boolean
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>
 }
@@ -40,6 +49,17 @@ export function connectTimeoutMs(config: ConnectionConfig): number {
 
 /** Opens and proves a connection. Throws ConnectError naming host, port, database, user and the server's reason. */
 export async function connect(config: ConnectionConfig, opts: ConnectOptions = {}): Promise<Sql> {
+  return (await connectWith(config, opts, (sql) => sql`select 1`)).sql
+}
+
+/**
+ * {@link connect}, proving the login with `first`, a query the caller needs
+ * anyway, instead of a `select 1` of its own (issue 20: a no-op `up` reads
+ * its bookkeeping as the first query after login). `first` must fail only
+ * when the connection does (login, network): any other failure it turns
+ * into its result. It counts within connect_timeout.
+ */
+export async function connectWith<T>(config: ConnectionConfig, opts: ConnectOptions, first: (sql: Sql) => Promise<T>): Promise<{ sql: Sql; first: T }> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
   const limitMs = connectTimeoutMs(config)
   const started = Date.now()
@@ -47,14 +67,14 @@ export async function connect(config: ConnectionConfig, opts: ConnectOptions = {
   for (;;) {
     // A fresh pool per try: one whose try was cut short may still be waiting on a dead socket.
     let proven = false
-    const sql = open(config, opts.max ?? 2, () => proven && opts.onClose?.())
+    const sql = open(config, opts.max ?? 2, opts.types ?? true, () => proven && opts.onClose?.())
     const left = opts.waitMs ? Math.max(opts.waitMs - (Date.now() - started), 1) : undefined
     // The try ends at connect_timeout or when --wait runs out, whichever comes first.
     const tryMs = left === undefined ? limitMs : limitMs ? Math.min(limitMs, left) : left
     try {
-      await bounded(sql`select 1`, tryMs, { target: describeTarget(config), doing: 'connecting' }, () => void sql.end({ timeout: 0 }))
+      const result = await bounded(first(sql), tryMs, { target: describeTarget(config), doing: 'connecting' }, () => void sql.end({ timeout: 0 }))
       proven = true
-      return sql
+      return { sql, first: result }
     } catch (e) {
       void sql.end({ timeout: 0 }).catch(() => {})
       // A try cut short by the end of --wait says less than the try before it.
@@ -72,16 +92,14 @@ export async function connect(config: ConnectionConfig, opts: ConnectOptions = {
   }
 }
 
-function open(config: ConnectionConfig, max: number, onclose: () => void): Sql {
+function open(config: ConnectionConfig, max: number, types: boolean, onclose: () => void): Sql {
   return postgres({
     ...toPostgresOptions(config),
     max,
     // Unnamed statements only: PgBouncer in transaction mode cannot keep named
     // prepared statements across transactions, and we send few, cheap queries.
     prepare: false,
-    // fetch_types stays on although no array type is used: with it off,
-    // postgres.js 3.4.9's reserve() never resolves on a fresh connection
-    // (its ReadyForQuery path returns before handing the connection over).
+    fetch_types: types,
     onnotice: () => {},
     // 0 = no limit, as in libpq (postgres.js: no timer); the try is bounded above as well.
     connect_timeout: config.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S,
@@ -90,6 +108,22 @@ function open(config: ConnectionConfig, max: number, onclose: () => void): Sql {
     max_lifetime: null,
     onclose,
   } as unknown as postgres.Options<{}>)
+}
+
+/**
+ * `sql.reserve()` for a pool opened with `types: false`, when no idle
+ * connection may be open. postgres.js 3.4.9 never resolves a reserve() that
+ * has to open a new connection itself with fetch_types off: its
+ * ReadyForQuery handler drops the waiting reserve (`initial.reserve`) and
+ * returns before handing the connection over (connection.js; with
+ * fetch_types on, the type query's own ReadyForQuery hands it over). A pool
+ * query opens the connection the ordinary way first; the reserve then takes
+ * it idle. For a pool of two with the other connection reserved, that is
+ * the connection the query ran on.
+ */
+export async function reserveOpened(sql: Sql): Promise<ReservedSql> {
+  await sql.unsafe('select 1')
+  return sql.reserve()
 }
 
 /** `host:port` (or the socket directory) of a postgres.js instance, ours or a caller's. */

@@ -338,7 +338,7 @@ async function sendBefore(conn: ReservedSql, text: string, deadline: number | un
 export async function invalidIndexes(conn: ReservedSql | import('postgres').Sql, names: string[]): Promise<string[]> {
   if (names.length === 0) return []
   const rows = await conn<{ name: string }[]>`
-    select n.name from unnest(${names}::text[]) as n(name)
+    select n.name from pg_catalog.jsonb_array_elements_text(${JSON.stringify(names)}::text::jsonb) as n(name)
       join pg_index i on i.indexrelid = to_regclass(n.name)
      where not i.indisvalid`
   return rows.map((r) => r.name)

@@ -198,7 +198,9 @@ export async function readBookkeeping(
   try {
     results = await sql.unsafe(text).simple()
   } catch (e) {
-    if (serverError(e)) return undefined
+    // Only what the step-by-step path explains better (a privilege, a table
+    // gone meanwhile: class 42); a failed login still fails (it may prove one).
+    if (serverError(e) && e.code.startsWith('42')) return undefined
     throw e
   }
   const [head, records] = results as [{ schema: string | null; r: boolean; v: boolean; u: boolean; p: boolean }[], RawApplied[]]
@@ -410,8 +412,9 @@ export async function servicesWithChecksums(
   if (checksums.length === 0 || !(await tablesState(sql, t)).records) return []
   const rows = await sql.unsafe<{ service: string; matches: number }[]>(
     `select service, count(distinct checksum)::int as matches from ${t.records}
-      where checksum = any($1::text[]) and service <> $2 group by service order by 2 desc, 1`,
-    [checksums, service],
+      where checksum in (select pg_catalog.jsonb_array_elements_text($1::text::jsonb)) and service <> $2 group by service order by 2 desc, 1`,
+    // JSON, not an array parameter: the migrator's pool fetches no array types (db/connect.ts).
+    [JSON.stringify(checksums), service],
   )
   return rows.map((r) => ({ service: r.service, matches: r.matches }))
 }

@@ -9,7 +9,7 @@ import { resolveConnection } from '../config/resolve.js'
 import { checkService, isGenericService, serviceFromDir } from '../config/target.js'
 import { computeState, isRecorded, type State } from '../core/plan.js'
 import { eventLine } from '../core/messages.js'
-import { connect, targetOf } from '../db/connect.js'
+import { connectWith, targetOf } from '../db/connect.js'
 import { bounded, STALL_MARGIN_MS } from '../db/deadline.js'
 import { readMarkers } from '../db/progress.js'
 import { readApplied, resolveTrackingSchema, servicesWithChecksums, tablesState, tracking, type Tracking } from '../db/tracking.js'
@@ -63,16 +63,37 @@ export class Context {
   }
 
   db(): Promise<Sql> {
-    return (this.sqlPromise ??= this.options.sql
-      ? Promise.resolve(this.options.sql)
-      : Promise.resolve().then(() => {
-          const config = this.connectionConfig()
-          return connect(config, {
-            waitMs: this.options.waitForDatabase,
-            onWait: (reason, elapsedMs) => this.emit({ type: 'connect-wait', target: config.display, reason, elapsedMs }),
-            onClose: () => this.closes++,
-          })
-        }))
+    return this.dbWith('', (sql) => sql`select 1`).then((r) => r.sql)
+  }
+
+  /**
+   * db() with `first` as the first query: on a new pool it proves the login
+   * (no `select 1` of its own: a no-op `up` is one round trip after login,
+   * issue 20). `first` must fail only when the connection does.
+   */
+  async dbWith<T>(doing: string, first: (sql: Sql) => Promise<T>): Promise<{ sql: Sql; first?: T }> {
+    if (this.sqlPromise || this.options.sql) {
+      const sql = await (this.sqlPromise ??= Promise.resolve(this.options.sql!))
+      return { sql, first: doing ? await this.net(sql, doing, first(sql)) : undefined }
+    }
+    let result: T | undefined
+    this.sqlPromise = Promise.resolve().then(async () => {
+      const config = this.connectionConfig()
+      const opened = await connectWith(
+        config,
+        {
+          waitMs: this.options.waitForDatabase,
+          onWait: (reason, elapsedMs) => this.emit({ type: 'connect-wait', target: config.display, reason, elapsedMs }),
+          onClose: () => this.closes++,
+          // No type fetch: one round trip less on every connection (issue 20).
+          types: false,
+        },
+        first,
+      )
+      result = opened.first
+      return opened.sql
+    })
+    return { sql: await this.sqlPromise, first: result }
   }
 
   tables(): Promise<Tracking> {

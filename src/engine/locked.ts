@@ -6,7 +6,7 @@
 import type { ReservedSql, Sql } from 'postgres'
 import { watchBlocked } from '../core/blocked.js'
 import { watchSteps } from '../core/watch.js'
-import { connect, targetOf } from '../db/connect.js'
+import { connect, reserveOpened, targetOf } from '../db/connect.js'
 import { bounded, STALL_MARGIN_MS } from '../db/deadline.js'
 import { connectionLost } from '../db/error.js'
 import { acquireServiceLock, type HeldLock } from '../db/lock.js'
@@ -54,13 +54,16 @@ export function runContext(ctx: Context, s: Session, signal?: AbortSignal, marke
     timeoutMs: ctx.timeoutMs,
     ddlLockTimeoutMs: ctx.options.ddlLockTimeout,
     retries: ctx.options.retries,
+    sendAhead: ctx.options.sendAhead,
     emit: ctx.emit,
   }
 }
 
 async function lockedOn<T>(ctx: Context, sql: Sql, signal: AbortSignal | undefined, fn: (s: Session) => Promise<T>): Promise<T> {
   const t = await ctx.tables()
-  const lockConn = await ctx.net(sql, 'opening the connection for the migration lock', sql.reserve())
+  // Our own pool fetches no types: a connection is reserved only once opened by a query (db/connect.ts).
+  const reserve = () => (ctx.options.sql ? sql.reserve() : reserveOpened(sql))
+  const lockConn = await ctx.net(sql, 'opening the connection for the migration lock', reserve())
   let work: ReservedSql | undefined
   let held: HeldLock | undefined
   let workLost = false
@@ -74,7 +77,7 @@ async function lockedOn<T>(ctx: Context, sql: Sql, signal: AbortSignal | undefin
     // A standby says so once, before the lock and before any file.
     const { oneSession } = await ctx.net(sql, 'checking the server session', inspectSession(lockConn, targetOf(sql)))
     held = await takeLock(ctx, sql, lockConn, max >= 2, signal, oneSession)
-    work = max >= 2 ? await ctx.net(sql, 'opening the connection for the migrations', sql.reserve()) : lockConn
+    work = max >= 2 ? await ctx.net(sql, 'opening the connection for the migrations', reserve()) : lockConn
     // The migrations' statements run on the work connection: it must be one server session too.
     const pooled = held.pooled || (work !== lockConn && !(await ctx.net(sql, 'checking the server session', isOneSession(work))))
     if (pooled) {

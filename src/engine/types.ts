@@ -35,6 +35,14 @@ export interface MigratorOptions {
   /** Retry a migration that failed on lock_timeout this many times, with backoff (`--retries`). */
   retries?: number
   /**
+   * How many transactional migrations are sent ahead of the one running, in
+   * one pipeline, each its own transaction (default 16; 0: each is sent when
+   * the one before has finished). An `onEvent` hook that throws at
+   * `migration-start` stops the run before that migration only if it was
+   * not sent yet: with 0, always.
+   */
+  sendAhead?: number
+  /**
    * Run files that manage their own transactions (several BEGIN ... COMMIT
    * blocks) statement by statement as psql would, instead of refusing them
    * (`--allow-transaction-control`). Default false.

@@ -16,11 +16,12 @@ export async function up(ctx: Context, opts: RunOptions = {}): Promise<RunResult
   const dryRun = opts.dryRun ?? ctx.options.dryRun ?? false
   const source = await ctx.load()
   emit({ type: 'start', service, direction: 'up', dryRun })
-  const sql = await ctx.db()
-  // Every read a no-op `up` needs, in one round trip (the step-by-step path when it cannot tell).
-  const fast = ctx.trackingPromise
-    ? undefined
-    : await ctx.net(sql, 'reading the bookkeeping tables', readBookkeeping(sql, ctx.options.trackingSchema, service))
+  // Every read a no-op `up` needs, in one round trip, the first after login
+  // (the step-by-step path when it cannot tell).
+  const known = ctx.trackingPromise !== undefined
+  const { sql, first: fast } = await ctx.dbWith(known ? '' : 'reading the bookkeeping tables', (sql) =>
+    known ? Promise.resolve(undefined) : readBookkeeping(sql, ctx.options.trackingSchema, service),
+  )
   if (fast) ctx.trackingPromise ??= Promise.resolve(tracking(fast.schema))
   const t = await ctx.tables()
   // Markers of unfinished runs: a second read only where such a table exists.

@@ -52,6 +52,8 @@ export async function runTarget(target: ResolvedTarget, job: TargetJob): Promise
     dir: job.dir,
     service: job.service,
     connection: target.connection,
+    // shouldStop stops a target before its next migration: none may be on the wire already.
+    sendAhead: 0,
     onEvent: (e) => {
       // The engine calls this before it begins a migration and outside the
       // migration's transaction: throwing here ends the run cleanly between
