@@ -176,18 +176,20 @@ const pinnedAttempt: Attempt = async (conn, k1, k2, marker, seen) => {
              pg_backend_pid() = ${Number(first!.pid)} as same,
              case when coalesce(current_setting('link_migrate.lock_token', true), '') <> '' then false
                   when ${heldHere(k1, k2)} then false
-                  else pg_try_advisory_xact_lock(${k1}, ${k2}) end as ok`)
+                  when pg_try_advisory_xact_lock(${k1}, ${k2})
+                  -- Named in the statement that takes the lock, so a waiter never sees it unnamed.
+                  then set_config('application_name', ${literal(marker)}, true) is not null
+                  else false end as ok`)
     if (!row!.same) seen.pooled = true
     if (!row!.ok) {
       open = false
       await conn.unsafe('commit')
       return null
     }
-    // Named while it holds the lock, for waiters to see; local to the
+    // Named while it holds the lock (above), for waiters to see; local to the
     // transaction, so the name and the timeouts go back with it.
     await conn.unsafe(`
-      select set_config('application_name', ${literal(marker)}, true),
-             (select count(set_config(name, '0', true)) from pg_catalog.pg_settings
+      select (select count(set_config(name, '0', true)) from pg_catalog.pg_settings
                where name in ('idle_in_transaction_session_timeout', 'transaction_timeout'))`)
     const pid = Number(row!.pid)
     return {
