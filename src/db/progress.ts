@@ -151,7 +151,8 @@ export async function readMarkers(sql: Sql | ReservedSql, t: Tracking, service: 
   // One-word column names: a caller's instance may transform names (postgres.camel).
   const rows = await sql
     .unsafe<RawMarker[]>(
-      `select version, direction, name, file, checksum, kind, lines, ran, running, error, ` +
+      // Arrays as JSON: the migrator's pool fetches no array types (db/connect.ts).
+      `select version, direction, name, file, checksum, kind, to_json(lines) as lines, to_json(ran) as ran, running, error, ` +
         `started_at as started, updated_at as updated from ${t.progress} where service = $1 order by version`,
       [service],
     )
