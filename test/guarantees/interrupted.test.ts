@@ -284,6 +284,40 @@ it('a marker is resolved by mark: mark V records it and clears the marker; statu
   assert.is(verify.code, 0, show(verify))
 })
 
+it('a file with its own transactions killed between two blocks: partial, with the committed block; mark resolves it', async () => {
+  const db = await freshDatabase('interrupted_blocks')
+  databases.push(db)
+  const dir = await migrationsDir({
+    '001_t.up.sql': 'create table t (a int);\n',
+    '002_fill.up.sql': ['begin;', 'insert into t values (1);', 'commit;', `select pg_advisory_xact_lock_shared(${GATE});`, 'begin;', 'insert into t values (2);', 'commit;', ''].join('\n'),
+  })
+  const args = (cmd: string, ...rest: string[]) => [cmd, '--dir', dir, '--service', SERVICE, '--database-url', db.url, ...rest]
+  await killAtGate(db, args('up', '--allow-transaction-control'), `pg_advisory_xact_lock_shared(${GATE})`)
+  assert.equal(await records(db), ['1 001_t'])
+  assert.equal(await markers(db), ['2 up ran=2 running=4'])
+  const [rows] = await db.sql<{ n: number }[]>`select count(*)::int as n from t`
+  assert.is(rows!.n, 1, 'the first block committed, the second never ran')
+
+  const status = await runTimed(args('status', '--json'))
+  assert.is(status.code, 0, show(status))
+  const entry = (JSON.parse(status.stdout) as { migrations: Entry[] }).migrations.find((m) => m.version === 2)!
+  assert.equal(
+    { state: entry.state, kind: entry.interrupted!.kind, ran: entry.interrupted!.ran, running: entry.interrupted!.running, error: entry.interrupted!.error },
+    { state: 'partial', kind: 'own-transactions', ran: [{ statement: 2, line: 2 }], running: { statement: 4, line: 4 }, error: null },
+  )
+  const verify = await runTimed(args('verify'))
+  assert.is(verify.code, 3, show(verify))
+  assert.match(
+    verify.stdout + verify.stderr,
+    /002_fill is partially applied: its up file 002_fill\.up\.sql runs its own transactions and stopped \(the process was stopped\); 1 statement committed \(line 2\); statement 4 \(line 4\) was running and may have taken effect\. .*link-migrate mark 2.* \[partially-applied\]/,
+  )
+  // Finished by hand, then recorded: the marker goes with the record.
+  await db.sql`insert into t values (2)`
+  assert.is((await runTimed(args('mark', '2'))).code, 0)
+  assert.equal(await records(db), ['1 001_t', '2 002_fill'])
+  assert.equal(await markers(db), [])
+})
+
 it('the library API: status() and verify() carry the interruption of a failed run; up() runs it again and clears it', async () => {
   const db = await freshDatabase('interrupted_lib')
   databases.push(db)
