@@ -47,11 +47,16 @@ export async function inspectSession(conn: ReservedSql | Sql, target: string): P
         'migrations need a read-write session',
     )
   }
-  return { oneSession: row !== undefined && announcedPid(result) === Number(row.pid) }
+  return { oneSession: row !== undefined && isOneSessionResult(result, row.pid) }
+}
+
+/** Whether `result`, which read `pg_backend_pid()` as `pid`, ran on the backend announced at login. */
+export function isOneSessionResult(result: unknown, pid: number | string | undefined): boolean {
+  return pid !== undefined && announcedPid(result) === Number(pid)
 }
 
 /** Whether `conn` is provably one server session (see above). */
 export async function isOneSession(conn: ReservedSql | Sql): Promise<boolean> {
   const result = await conn.unsafe<{ pid: number }[]>('select pg_backend_pid() as pid')
-  return result[0] !== undefined && announcedPid(result) === Number(result[0].pid)
+  return isOneSessionResult(result, result[0]?.pid)
 }

@@ -9,6 +9,7 @@
  */
 import type { ReservedSql, Sql } from 'postgres'
 import type { AppliedRow, MigrationFile } from '../types.js'
+import { isOneSessionResult } from './session.js'
 import { MigrateError } from '../errors.js'
 import { lockKeys } from './keys.js'
 
@@ -182,7 +183,7 @@ export async function readBookkeeping(
   sql: Sql,
   schema: string | undefined,
   service: string,
-): Promise<{ schema: string; exist: TablesState; applied: AppliedRows } | undefined> {
+): Promise<{ schema: string; exist: TablesState; applied: AppliedRows; oneSession: boolean } | undefined> {
   const where = schema
     ? literal(schema)
     : "coalesce((select n.nspname from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace " +
@@ -190,7 +191,7 @@ export async function readBookkeeping(
   const reg = (name: string) => `pg_catalog.to_regclass(pg_catalog.format('%I.%I', s.schema, ${literal(name)})) is not null`
   const text =
     `select s.schema, ${reg('migration_records')} as r, ${reg('schema_versions')} as v, ${reg('migration_records_service_version_key')} as u, ` +
-    `${reg('link_migrate_progress')} as p ` +
+    `${reg('link_migrate_progress')} as p, pg_catalog.pg_backend_pid() as pid ` +
     `from (select ${where} as schema) s;\n` +
     // Unqualified without --tracking-schema: search_path finds the same table to_regclass('migration_records') found.
     `select version, name, applied_at as at, checksum from ${tracking(schema).records} where service = ${literal(service)} order by version, id`
@@ -203,10 +204,16 @@ export async function readBookkeeping(
     if (serverError(e) && e.code.startsWith('42')) return undefined
     throw e
   }
-  const [head, records] = results as [{ schema: string | null; r: boolean; v: boolean; u: boolean; p: boolean }[], RawApplied[]]
+  const [head, records] = results as [{ schema: string | null; r: boolean; v: boolean; u: boolean; p: boolean; pid: number }[], RawApplied[]]
   const row = head?.[0]
   if (!row?.schema || !row.r || !Array.isArray(records)) return undefined
-  return { schema: row.schema, exist: { records: row.r, versions: row.v, uniqueIndex: row.u, progress: row.p }, applied: appliedRows(records) }
+  return {
+    schema: row.schema,
+    exist: { records: row.r, versions: row.v, uniqueIndex: row.u, progress: row.p },
+    applied: appliedRows(records),
+    // The same proof as db/session.ts, for free: a no-op run through a pooler says so too.
+    oneSession: isOneSessionResult(head, row.pid),
+  }
 }
 
 type RawApplied = { version: number | string; name: string; at: Date; checksum: string }

@@ -136,7 +136,7 @@ async function takeLock(
   return held
 }
 
-const POOLED_WARNING =
+export const POOLED_WARNING =
   'the connection goes through a pooler or proxy (the server runs it on another backend than the one announced at login), ' +
   'so its statements cannot be proven to stay on one server session: each migration is still applied exactly once ' +
   '(a transaction-level lock and a bookkeeping re-check inside its transaction), but files that run without a transaction are refused'

@@ -7,7 +7,7 @@ import { readBookkeeping, tracking } from '../db/tracking.js'
 import { InterruptedError } from '../errors.js'
 import type { MigrationFile, PlanStep, RunResult } from '../types.js'
 import { usable, type Context } from './context.js'
-import { locked, runContext } from './locked.js'
+import { locked, POOLED_WARNING, runContext } from './locked.js'
 import { checkVersionColumns, count, ignoredFiles, interruptedWarnings, modifiedWarnings, prepare } from './steps.js'
 import type { RunOptions } from './types.js'
 
@@ -51,6 +51,8 @@ export async function up(ctx: Context, opts: RunOptions = {}): Promise<RunResult
   if (dryRun || steps.length === 0) {
     emit({ type: 'plan', service, direction: 'up', count: steps.length, steps })
     for (const w of interruptedWarnings(first.state, steps, 'up')) emit({ type: 'warning', service, message: w })
+    // A run that takes the lock says it from there; this one should too (the next may have files to run).
+    if (!dryRun && fast && !fast.oneSession) emit({ type: 'warning', service, message: POOLED_WARNING })
     if (!dryRun) emit({ type: 'done', service, direction: 'up', applied: 0, currentVersion: first.state.currentVersion })
     return { service, direction: 'up', dryRun, plan: steps, results: [], currentVersion: first.state.currentVersion, warnings }
   }
