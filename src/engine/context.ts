@@ -153,6 +153,16 @@ export class Context {
   }
 
   /**
+   * Refuses before anything is written (not even the bookkeeping tables) a
+   * directory with a down file whose up file is gone and whose version is
+   * not applied: that is decided from the records, read here without the lock.
+   */
+  async usableBeforeWriting(source: Source): Promise<void> {
+    if (!source.problems.some((p) => p.orphanDown !== undefined)) return
+    await this.readState(await this.db(), await this.tables(), source)
+  }
+
+  /**
    * The recorded state of `source`'s files: records, and the markers of
    * unfinished statement-by-statement runs. `strict`: refuse (FileError) a
    * down file whose up file is gone unless its version is applied.

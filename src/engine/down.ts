@@ -30,6 +30,7 @@ export async function down(ctx: Context, opts: DownRunOptions = {}): Promise<Run
     return { service, direction: 'down', dryRun, plan: steps, results: [], currentVersion: state.currentVersion, warnings }
   }
 
+  await ctx.usableBeforeWriting(source)
   return locked(ctx, opts.signal, async (s) => {
     const { state } = await ctx.readState(s.work, s.t, source)
     const { steps, warnings } = await plan(state)

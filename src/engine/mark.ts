@@ -59,6 +59,7 @@ export async function markVersions(ctx: Context, versions: number[], pending: bo
     return { service, dryRun: false, marked, currentVersion: after.state.currentVersion }
   }
   if (dryRun) return apply(await ctx.db(), await ctx.tables(), false)
+  await ctx.usableBeforeWriting(source)
   return locked(ctx, undefined, (s) => apply(s.work, s.t, true))
 }
 

@@ -20,5 +20,6 @@ export async function repair(ctx: Context, opts: { dryRun?: boolean } = {}): Pro
     return { service: ctx.service, dryRun: !write, repaired }
   }
   if (dryRun) return apply(await ctx.db(), await ctx.tables(), false)
+  await ctx.usableBeforeWriting(source)
   return locked(ctx, undefined, (s) => apply(s.work, s.t, true))
 }
