@@ -97,6 +97,28 @@ export interface ClusterOptions {
   tls?: boolean
 }
 
+/** Runs a PostgreSQL tool of `bin` as the postgres user, in `tmp`. */
+function toolRunner(bin: string, tmp: string): (tool: string, args: string[], timeout?: number) => { status: number | null; stdout: string; stderr: string } {
+  return (tool, args, timeout = 90_000) => {
+    const c = asPostgres(path.join(bin, tool), args)
+    return spawnSync(c.cmd, c.args, { cwd: tmp, encoding: 'utf8', timeout })
+  }
+}
+
+/** Stops the server of `data` (immediate) and removes `tmp`, once; also at process exit. */
+function stopper(run: ReturnType<typeof toolRunner>, data: string, tmp: string): () => void {
+  let stopped = false
+  const stop = () => {
+    if (stopped) return
+    stopped = true
+    stoppers.delete(stop)
+    if (fs.existsSync(path.join(data, 'postmaster.pid'))) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop'], 40_000)
+    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 })
+  }
+  onExit(stop)
+  return stop
+}
+
 /**
  * A private PostgreSQL cluster: initdb in a temp dir (as the postgres user
  * when root), scram-sha-256 over TCP with a random password with special
@@ -112,10 +134,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const pwFile = path.join(tmp, 'pw')
   fs.writeFileSync(pwFile, password + '\n', { mode: 0o600 })
   giveToPostgres(tmp, sockDir, pwFile)
-  const run = (tool: string, args: string[], timeout = 90_000) => {
-    const c = asPostgres(path.join(bin, tool), args)
-    return spawnSync(c.cmd, c.args, { cwd: tmp, encoding: 'utf8', timeout })
-  }
+  const run = toolRunner(bin, tmp)
   const init = run('initdb', ['-D', data, '-U', 'postgres', `--pwfile=${pwFile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'])
   fs.rmSync(pwFile, { force: true })
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stdout}${init.stderr}`)
@@ -158,15 +177,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     fs.rmSync(tmp, { recursive: true, force: true })
     throw new Error(`pg_ctl start failed: ${started.stdout}${started.stderr}\n${readLog()}`)
   }
-  let stopped = false
-  const stop = () => {
-    if (stopped) return
-    stopped = true
-    stoppers.delete(stop)
-    if (fs.existsSync(path.join(data, 'postmaster.pid'))) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop'], 40_000)
-    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 })
-  }
-  onExit(stop)
+  const stop = stopper(run, data, tmp)
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
   const cluster: Cluster = {
     url,
@@ -216,10 +227,7 @@ export async function startStandby(primary: Cluster): Promise<Standby> {
   giveToPostgres(tmp)
   const data = path.join(tmp, 'data')
   const logFile = path.join(tmp, 'postgres.log')
-  const run = (tool: string, args: string[], timeout = 90_000) => {
-    const c = asPostgres(path.join(bin, tool), args)
-    return spawnSync(c.cmd, c.args, { cwd: tmp, encoding: 'utf8', timeout })
-  }
+  const run = toolRunner(bin, tmp)
   const backup = run('pg_basebackup', ['-D', data, '-R', '-h', primary.sockDir, '-p', String(primary.port), '-U', 'postgres', '-X', 'stream', '-c', 'fast', '--no-sync'])
   if (backup.status !== 0) {
     fs.rmSync(tmp, { recursive: true, force: true })
@@ -235,15 +243,7 @@ export async function startStandby(primary: Cluster): Promise<Standby> {
     }
   }
   const started = run('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '60', 'start'])
-  let stopped = false
-  const stop = () => {
-    if (stopped) return
-    stopped = true
-    stoppers.delete(stop)
-    if (fs.existsSync(path.join(data, 'postmaster.pid'))) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop'], 40_000)
-    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 })
-  }
-  onExit(stop)
+  const stop = stopper(run, data, tmp)
   if (started.status !== 0) {
     const why = `pg_ctl start (standby) failed: ${started.stdout}${started.stderr}\n${readLog()}`
     stop()
