@@ -190,23 +190,28 @@ try {
 console.log(JSON.stringify(out));
 `;
 
-test('an ESM script imports createMigrator and the error classes and runs status() and up()', async () => {
+/** Writes two migrations and `script` as `file` into the installed consumer project, runs it against a fresh database; its last line. */
+async function runConsumer(dbName: string, file: string, script: string): Promise<{ db: FreshDatabase; out: Record<string, any> }> {
   assert.ok(state.project, 'npm install ran');
   const project = state.project!;
-  const db = await freshDatabase('pack');
+  const db = await freshDatabase(dbName);
   dbs.push(db);
   await writeMigrations(project, {
     'migrations/001_create_notes.up.sql': 'CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL);\n',
     'migrations/001_create_notes.down.sql': 'DROP TABLE notes;\n',
     'migrations/002_add_notes_tags.up.sql': "ALTER TABLE notes ADD COLUMN tags jsonb NOT NULL DEFAULT '[]'::jsonb;\n",
     'migrations/002_add_notes_tags.down.sql': 'ALTER TABLE notes DROP COLUMN tags;\n',
-    'consumer.mjs': CONSUMER,
+    [file]: script,
   });
   const r = ok(
-    await run(process.execPath, ['consumer.mjs'], { cwd: project, env: cleanEnv({ DATABASE_URL: db.url }), timeoutMs: 60_000 }),
-    'node consumer.mjs',
+    await run(process.execPath, [file], { cwd: project, env: cleanEnv({ DATABASE_URL: db.url }), timeoutMs: 60_000 }),
+    `node ${file}`,
   );
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any>;
+  return { db, out: JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any> };
+}
+
+test('an ESM script imports createMigrator and the error classes and runs status() and up()', async () => {
+  const { db, out } = await runConsumer('pack', 'consumer.mjs', CONSUMER);
   assert.equal(out.exports, {
     MigrateError: true, ConfigError: true, FileError: true, ConnectError: true, QueryError: true, LockError: true, IntegrityError: true,
   });
@@ -275,22 +280,7 @@ const { createMigrator, check, MigrateError, ConnectError, isMigrateError, EXIT,
 `;
 
 test('a CommonJS script require()s link-migrate and runs status() and up(); check names the optional PGlite', async () => {
-  assert.ok(state.project, 'npm install ran');
-  const project = state.project!;
-  const db = await freshDatabase('pack_cjs');
-  dbs.push(db);
-  await writeMigrations(project, {
-    'migrations/001_create_notes.up.sql': 'CREATE TABLE notes (id bigserial PRIMARY KEY, body text NOT NULL);\n',
-    'migrations/001_create_notes.down.sql': 'DROP TABLE notes;\n',
-    'migrations/002_add_notes_tags.up.sql': "ALTER TABLE notes ADD COLUMN tags jsonb NOT NULL DEFAULT '[]'::jsonb;\n",
-    'migrations/002_add_notes_tags.down.sql': 'ALTER TABLE notes DROP COLUMN tags;\n',
-    'consumer.cjs': CONSUMER_CJS,
-  });
-  const r = ok(
-    await run(process.execPath, ['consumer.cjs'], { cwd: project, env: cleanEnv({ DATABASE_URL: db.url }), timeoutMs: 60_000 }),
-    'node consumer.cjs',
-  );
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, any>;
+  const { db, out } = await runConsumer('pack_cjs', 'consumer.cjs', CONSUMER_CJS);
   assert.equal(
     { ...out, check: undefined },
     {
