@@ -20,8 +20,10 @@ import {
 } from '../db/execute.js'
 import { formatMs, type HeldLock } from '../db/lock.js'
 import { ensureProgressTable, markerClearSql, markerWriter, type MarkerWriter } from '../db/progress.js'
-import { guardSql, recordDownSql, recordUpSql, type Tracking } from '../db/tracking.js'
+import { guardSql } from '../db/guard.js'
+import { recordDownSql, recordUpSql, type Tracking } from '../db/tracking.js'
 import type { MigrateEvent, MigrationResult, PlanStep, StepStatement } from '../types.js'
+import { type RunGuards, runGuards } from './guards.js'
 import { lockLostError } from './watch.js'
 
 export interface RunContext {
@@ -83,6 +85,19 @@ const AHEAD_CHARS = 1 << 20
  * when the run goes on.
  */
 export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<MigrationResult[]> {
+  const guards = runGuards(ctx.conn, ctx.tracking, ctx.service, ctx.lock, steps)
+  try {
+    const completed = await runAll(ctx, steps, guards)
+    guards.finish()
+    return completed
+  } catch (e) {
+    guards.finish(e)
+    throw e
+  }
+}
+
+/** The steps in order (see runSteps). */
+async function runAll(ctx: RunContext, steps: PlanStep[], guards: RunGuards): Promise<MigrationResult[]> {
   const completed: MigrationResult[] = []
   const ahead = new Map<number, SentTransaction>()
   /** What was in flight behind the step that just failed (for the lost-connection report). */
@@ -99,7 +114,7 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
     for (let j = from; j < steps.length && j < from + depth && chars < AHEAD_CHARS; j++) {
       const step = steps[j]!
       if (!step.transactional || (j > from && ctx.signal?.aborted)) break
-      if (!ahead.has(j)) ahead.set(j, sendTransactional(ctx.conn, transactionalRun(ctx, step, steps[j - 1])))
+      if (!ahead.has(j)) ahead.set(j, sendTransactional(ctx.conn, transactionalRun(ctx, guards, step, steps[j - 1])))
       chars += step.sql.length
     }
   }
@@ -126,6 +141,7 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
       const once = step.transactional
         ? async () => {
             spoiled = []
+            await guards.ready()
             sendFrom(i)
             const sent = ahead.get(i)!
             ahead.delete(i)
@@ -140,7 +156,11 @@ export async function runSteps(ctx: RunContext, steps: PlanStep[]): Promise<Migr
               throw e
             }
           }
-        : () => runStep(ctx, step)
+        : async () => {
+            const result = await runStep(ctx, step)
+            await guards.restoreAfter(step)
+            return result
+          }
       const run = () => (ctx.blocked ? ctx.blocked(step, lockTimeoutMs, once) : once())
       outcome = await withRetries(ctx, step, ctx.watch ? () => ctx.watch!(step, run, behind) : run)
     } catch (e) {
@@ -178,17 +198,17 @@ async function drain(ctx: RunContext, sent: SentTransaction[]): Promise<void> {
 }
 
 /** What a transactional step sends: its guard checks the lock and, after another step of the run, that one's outcome. */
-function transactionalRun(ctx: RunContext, step: PlanStep, previous: PlanStep | undefined): TransactionalRun {
-  const checks = { lockHeld: ctx.lock?.heldSql, after: previous?.version }
+function transactionalRun(ctx: RunContext, guards: RunGuards, step: PlanStep, previous: PlanStep | undefined): TransactionalRun {
   return {
     file: step.file,
-    prefix: guardSql(ctx.tracking, ctx.service, step.version, step.direction, checks),
+    prefix: guards.prefix(step, previous),
     body: step.sql,
     statements: step.statements,
     suffix:
       (step.direction === 'up' ? recordUpSql(ctx.tracking, ctx.service, step) : recordDownSql(ctx.tracking, ctx.service, step.version)) +
       // An earlier statement-by-statement run of it left a marker: it goes with the bookkeeping.
-      (ctx.markers?.has(step.version) ? markerClearSql(ctx.tracking, ctx.service, step.version) : ''),
+      (ctx.markers?.has(step.version) ? markerClearSql(ctx.tracking, ctx.service, step.version) : '') +
+      guards.restore(step),
     timeoutMs: ctx.timeoutMs,
     lockTimeoutMs: step.lockTimeoutMs ?? ctx.ddlLockTimeoutMs,
     signal: ctx.signal,

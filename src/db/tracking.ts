@@ -285,43 +285,6 @@ export const LOCK_GONE = 'LMA03'
 /** The migration before this one in the run did not commit (its failure is the one to report). */
 export const PREVIOUS_NOT_DONE = 'LMA04'
 
-export interface GuardChecks {
-  /** SQL condition, true while the service's session lock is held (HeldLock.heldSql). */
-  lockHeld?: string
-  /**
-   * The version of the run's previous migration: it must be recorded (up) or
-   * gone (down). Migrations are sent ahead in one pipeline; when one fails at
-   * its COMMIT the next one's BEGIN would start afresh, and this stops it.
-   */
-  after?: number
-}
-
-/**
- * Runs first inside a migration's transaction: takes the service's
- * transaction-level lock and re-checks the bookkeeping, so that even where
- * the session lock does not hold (a pooler in transaction mode) a migration
- * is applied exactly once. Raises ALREADY_APPLIED / NOT_APPLIED, and
- * LOCK_GONE / PREVIOUS_NOT_DONE for the checks asked for.
- */
-export function guardSql(t: Tracking, service: string, version: number, direction: 'up' | 'down', checks: GuardChecks = {}): string {
-  const [k1, k2] = lockKeys.xact(service)
-  const s = literal(service)
-  const up = direction === 'up'
-  const recorded = (v: number) => `(select 1 from ${t.records} where service = ${s} and version = ${v})`
-  const lock = checks.lockHeld
-    ? `if not (${checks.lockHeld}) then raise exception 'link-migrate: the migration lock of service % is no longer held', ${s} using errcode = '${LOCK_GONE}'; end if; `
-    : ''
-  const after =
-    checks.after === undefined
-      ? ''
-      : `if ${up ? 'not exists' : 'exists'} ${recorded(checks.after)} then raise exception 'link-migrate: version ${checks.after} before it was not ${up ? 'applied' : 'rolled back'}' using errcode = '${PREVIOUS_NOT_DONE}'; end if; `
-  return (
-    `select pg_advisory_xact_lock(${k1}, ${k2});\n` +
-    `do $lm_guard$ begin ${lock}${after}if ${up ? 'exists' : 'not exists'} ${recorded(version)} ` +
-    `then raise exception 'link-migrate: version ${version} was ${up ? 'applied' : 'rolled back'} by another runner' using errcode = '${up ? ALREADY_APPLIED : NOT_APPLIED}'; end if; end $lm_guard$;\n`
-  )
-}
-
 /** Bookkeeping of an applied migration: its record and the service's version. */
 export function recordUpSql(t: Tracking, service: string, m: Pick<MigrationFile, 'version' | 'name' | 'checksum'>): string {
   const s = literal(service)

@@ -12,7 +12,7 @@ import { spawnCli } from '../helpers/cli.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
 import { startFaultProxy, type FaultProxy } from '../helpers/proxy.js'
 import { migrationsDir } from '../helpers/tmp.js'
-import { readable, runTimed, show, waitFor } from './util.js'
+import { advisoryGate, readable, runTimed, show, terminateBackends, waitFor } from './util.js'
 
 const net = suite('a silent or broken network')
 const test = readable(net)
@@ -143,33 +143,8 @@ test('in the lock wait: the network goes silent while another runner holds the l
   }
 })
 
-/** Holds advisory key `gate` on a test connection; a migration doing `pg_advisory_lock(gate)` waits until open(). */
-async function gate(key: number) {
-  const conn = await N.db!.sql.reserve()
-  await conn`select pg_advisory_lock(${key})`
-  return {
-    async waiting() {
-      await waitFor(`a migration to wait on gate ${key}`, async () => {
-        const [r] = await N.db!.sql<{ n: number }[]>`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = ${key} and not granted`
-        return r!.n > 0
-      })
-    },
-    async open() {
-      await conn`select pg_advisory_unlock_all()`
-      conn.release()
-    },
-  }
-}
-
-async function terminate(where: string): Promise<number> {
-  const [r] = await N.db!.sql<{ n: number }[]>`
-    select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and ${N.db!.sql.unsafe(where)}`
-  await waitFor('the backend to be gone', async () => {
-    const [g] = await N.db!.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and ${N.db!.sql.unsafe(where)}`
-    return g!.n === 0
-  })
-  return r!.n
-}
+const gate = (key: number) => advisoryGate(N.db!.sql, key)
+const terminate = (where: string) => terminateBackends(N.db!.sql, where)
 
 test('pg_terminate_backend of the lock connection: the migration in flight commits, no further one starts (exit 1, LOCK_LOST)', async () => {
   const service = 'net-lostlock'

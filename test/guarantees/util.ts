@@ -1,5 +1,6 @@
 // Shared bits of the guarantee tests (and test/migrator.test.ts). Not a test
 // file itself (no `.test.ts`).
+import type { Sql } from 'postgres'
 import type { Test } from 'uvu'
 import { runCli, type CliOptions, type CliResult } from '../helpers/cli.js'
 
@@ -74,4 +75,36 @@ export function withoutTimes(line: string): string {
   return line
     .replace(/^(.*(?:Successfully (?:applied|rolled back) migration|Skipped migration) .*) \((?:\d+(?:\.\d+)? (?:ms|s)|\d+ min \d+ s)\)$/, '$1')
     .replace(/^(.*All migrations completed successfully) \(\d+ migrations? (?:applied|rolled back), total [^)]*\)$/, '$1')
+}
+
+/**
+ * Holds advisory key `key` on a connection of `sql`; a migration doing
+ * `pg_advisory_lock(key)` waits until open(): a run stopped at a known point.
+ */
+export async function advisoryGate(sql: Sql, key: number) {
+  const conn = await sql.reserve()
+  await conn`select pg_advisory_lock(${key})`
+  return {
+    async waiting() {
+      await waitFor(`a migration to wait on gate ${key}`, async () => {
+        const [r] = await sql<{ n: number }[]>`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = ${key} and not granted`
+        return r!.n > 0
+      })
+    },
+    async open() {
+      await conn`select pg_advisory_unlock_all()`
+      conn.release()
+    },
+  }
+}
+
+/** pg_terminate_backend of the database's sessions matching `where` (SQL); waits until they are gone; how many there were. */
+export async function terminateBackends(sql: Sql, where: string): Promise<number> {
+  const [r] = await sql<{ n: number }[]>`
+    select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and ${sql.unsafe(where)}`
+  await waitFor('the backend to be gone', async () => {
+    const [g] = await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and ${sql.unsafe(where)}`
+    return g!.n === 0
+  })
+  return r!.n
 }
