@@ -184,12 +184,16 @@ test('a check killed with SIGKILL leaves its scratch database; the next check dr
   const child = spawnCli(['check', '--database-url', db.url, '--dir', dir, '--service', service])
   child.stdin?.end()
   const exited = new Promise<void>((res) => child.on('close', () => res()))
+  const comment = async (n: string) => (await adminSql()<{ c: string }[]>`select shobj_description(oid, 'pg_database') as c from pg_database where datname = ${n}`)[0]?.c
+  // Killed once the scratch database is there with its comment (written just
+  // after it is created: a kill in between would leave it without one).
   let name: string | undefined
   for (const deadline = Date.now() + 30_000; Date.now() < deadline && !name; ) {
-    ;[name] = await scratch()
-    if (!name) await new Promise((r) => setTimeout(r, 25))
+    const [found] = await scratch()
+    if (found && (await comment(found))) name = found
+    else await new Promise((r) => setTimeout(r, 25))
   }
-  assert.ok(name, 'the scratch database appeared')
+  assert.ok(name, 'the scratch database appeared with its comment')
   child.kill('SIGKILL')
   await exited
   // Its session ends when the server notices (pg_sleep(1) at most): wait for that, bounded.
@@ -198,7 +202,6 @@ test('a check killed with SIGKILL leaves its scratch database; the next check dr
     await new Promise((r) => setTimeout(r, 50))
   }
   assert.equal(await scratch(), [name], 'SIGKILL left it behind')
-  const comment = async (n: string) => (await adminSql()<{ c: string }[]>`select shobj_description(oid, 'pg_database') as c from pg_database where datname = ${n}`)[0]?.c
   assert.match((await comment(name!))!, /^link-migrate check scratch database, created \d{4}-\d\d-\d\dT/)
 
   // A fresh leftover (under an hour) stays; so does an old one a session still uses.
