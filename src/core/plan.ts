@@ -50,27 +50,25 @@ export function computeState(files: MigrationFile[], applied: AppliedRow[], mark
       })
     } else {
       const modified = row.checksum !== f.checksum
-      entries.push({
-        version: f.version,
-        name: row.name,
-        state: modified ? 'modified' : 'applied',
-        appliedAt: row.appliedAt.toISOString(),
-        checksum: row.checksum,
-        ...(modified ? { fileChecksum: f.checksum } : {}),
-        hasDown: Boolean(f.down),
-      })
+      entries.push(
+        recorded(
+          {
+            version: f.version,
+            name: row.name,
+            state: modified ? 'modified' : 'applied',
+            appliedAt: null,
+            checksum: row.checksum,
+            ...(modified ? { fileChecksum: f.checksum } : {}),
+            hasDown: Boolean(f.down),
+          },
+          row,
+        ),
+      )
     }
   }
   for (const row of applied) {
     if (fileVersions.has(row.version)) continue
-    entries.push({
-      version: row.version,
-      name: row.name,
-      state: 'missing',
-      appliedAt: row.appliedAt.toISOString(),
-      checksum: row.checksum,
-      hasDown: false,
-    })
+    entries.push(recorded({ version: row.version, name: row.name, state: 'missing', appliedAt: null, checksum: row.checksum, hasDown: false }, row))
   }
   const modified = entries.filter((e) => e.state === 'modified')
   const missing = entries.filter((e) => e.state === 'missing')
@@ -113,9 +111,33 @@ function interruption(m: ProgressMarker): Interruption {
   }
 }
 
+/** Entries made from a record by {@link recorded}: known recorded without reading their time. */
+const RECORDED = new WeakSet<StatusEntry>()
+
+/**
+ * `entry` with appliedAt the record's ISO time, computed when first read
+ * (an own enumerable property in its place: JSON and copies see a string).
+ * A no-op `up` reads no time (see appliedRow in db/tracking.ts).
+ */
+function recorded(entry: StatusEntry, row: AppliedRow): StatusEntry {
+  RECORDED.add(entry)
+  const set = (value: string | null) => Object.defineProperty(entry, 'appliedAt', { value, writable: true, enumerable: true, configurable: true })
+  Object.defineProperty(entry, 'appliedAt', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const iso = row.appliedAt.toISOString()
+      set(iso)
+      return iso
+    },
+    set,
+  })
+  return entry
+}
+
 /** Recorded in migration_records (whatever its file says): what `down` can roll back. */
 export function isRecorded(e: StatusEntry): boolean {
-  return e.appliedAt !== null
+  return RECORDED.has(e) || e.appliedAt !== null
 }
 
 export interface UpOptions {
