@@ -38,6 +38,13 @@ export interface ConnectOptions {
    * {@link reserveOpened}).
    */
   types?: boolean
+  /**
+   * Gives up: no other try starts, the returned promise rejects at once
+   * with the signal's reason, and the pool of the try in flight is closed
+   * when that try ends. For a login begun ahead of other work whose result
+   * is no longer wanted.
+   */
+  signal?: AbortSignal
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>
 }
@@ -63,6 +70,7 @@ export async function connectWith<T>(config: ConnectionConfig, opts: ConnectOpti
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
   const limitMs = connectTimeoutMs(config)
   const started = Date.now()
+  const given = givenUp(opts.signal)
   let lastReason: string | undefined
   for (;;) {
     // A fresh pool per try: one whose try was cut short may still be waiting on a dead socket.
@@ -71,11 +79,19 @@ export async function connectWith<T>(config: ConnectionConfig, opts: ConnectOpti
     const left = opts.waitMs ? Math.max(opts.waitMs - (Date.now() - started), 1) : undefined
     // The try ends at connect_timeout or when --wait runs out, whichever comes first.
     const tryMs = left === undefined ? limitMs : limitMs ? Math.min(limitMs, left) : left
+    const tried = bounded(first(sql), tryMs, { target: describeTarget(config), doing: 'connecting' }, () => void sql.end({ timeout: 0 }))
     try {
-      const result = await bounded(first(sql), tryMs, { target: describeTarget(config), doing: 'connecting' }, () => void sql.end({ timeout: 0 }))
+      const result = await (given ? Promise.race([tried, given]) : tried)
       proven = true
       return { sql, first: result }
     } catch (e) {
+      if (opts.signal?.aborted) {
+        // Given up: the try ends on its own (connect_timeout at most), then
+        // its pool. Not sooner: postgres.js's end() leaves a socket that is
+        // still connecting open (terminate() only ends an open one).
+        void tried.then(noop, noop).then(() => sql.end({ timeout: 0 })).catch(noop)
+        throw opts.signal.reason
+      }
       void sql.end({ timeout: 0 }).catch(() => {})
       // A try cut short by the end of --wait says less than the try before it.
       const cut = (e as { code?: string }).code === 'CONNECTION_STALLED' && tryMs !== limitMs
@@ -87,9 +103,23 @@ export async function connectWith<T>(config: ConnectionConfig, opts: ConnectOpti
         throw new ConnectError(`cannot connect to ${describeTarget(config)}: ${reason}${waited}`, e)
       }
       opts.onWait?.(reason, elapsed)
-      await sleep(Math.min(1000, Math.max(opts.waitMs - elapsed, 0)))
+      const pause = sleep(Math.min(1000, Math.max(opts.waitMs - elapsed, 0)))
+      await (given ? Promise.race([pause, given]) : pause)
     }
   }
+}
+
+const noop = (): void => {}
+
+/** A promise that rejects when `signal` aborts (never settles without one that does). */
+function givenUp(signal: AbortSignal | undefined): Promise<never> | undefined {
+  if (!signal) return undefined
+  const p = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
+  p.catch(() => {})
+  return p
 }
 
 function open(config: ConnectionConfig, max: number, types: boolean, onclose: () => void): Sql {

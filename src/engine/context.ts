@@ -13,7 +13,7 @@ import { connectWith, targetOf } from '../db/connect.js'
 import { bounded, STALL_MARGIN_MS } from '../db/deadline.js'
 import { readMarkers } from '../db/progress.js'
 import { readApplied, resolveTrackingSchema, servicesWithChecksums, tablesState, tracking, type Tracking } from '../db/tracking.js'
-import { ConfigError } from '../errors.js'
+import { ConfigError, ConnectError } from '../errors.js'
 import { assertUsable, scan } from '../source/scan.js'
 import type { MigrateEvent, Source } from '../types.js'
 import type { MigratorOptions } from './types.js'
@@ -36,6 +36,10 @@ export class Context {
   /** Connections of our own pool that closed (the lock's or the work's): counted to notice a lost lock. */
   closes = 0
   private serviceChecked: Promise<void> | undefined
+  /** Ends the tries of a pool still being opened (see {@link ahead}). */
+  private opening: AbortController | undefined
+  /** What --wait reports while {@link ahead} runs before the output says so; undefined: not held. */
+  private held: MigrateEvent[] | undefined
 
   /** Validates options at once (throws ConfigError); connects lazily. */
   constructor(readonly options: MigratorOptions) {
@@ -58,6 +62,10 @@ export class Context {
   }
 
   readonly emit = (e: MigrateEvent): void => {
+    if (this.held && e.type === 'connect-wait') {
+      this.held.push(e)
+      return
+    }
     this.options.onEvent?.(e)
     if (this.options.logger) logLine(this.options.logger, e)
   }
@@ -77,6 +85,7 @@ export class Context {
       return { sql, first: doing ? await this.net(sql, doing, first(sql)) : undefined }
     }
     let result: T | undefined
+    const opening = (this.opening = new AbortController())
     this.sqlPromise = Promise.resolve().then(async () => {
       const config = this.connectionConfig()
       const opened = await connectWith(
@@ -87,6 +96,7 @@ export class Context {
           onClose: () => this.closes++,
           // No type fetch: one round trip less on every connection (issue 20).
           types: false,
+          signal: opening.signal,
         },
         first,
       )
@@ -94,6 +104,39 @@ export class Context {
       return opened.sql
     })
     return { sql: await this.sqlPromise, first: result }
+  }
+
+  /**
+   * {@link dbWith} begun now, while the caller reads the directory: the
+   * login and `first` wait on the server as the files are read (issue 20: a
+   * container start's no-op `up`). Until {@link release} the connect-wait
+   * events of --wait are held back, so the output reads as before: the
+   * connection after the directory. A caller that stops before awaiting it
+   * calls {@link abandon}.
+   */
+  ahead<T>(doing: string, first: (sql: Sql) => Promise<T>): Promise<{ sql: Sql; first?: T }> {
+    this.held = []
+    const opened = this.dbWith(doing, first)
+    // Awaited later, or abandoned: never an unhandled rejection meanwhile.
+    opened.catch(() => {})
+    return opened
+  }
+
+  /** Emits the events {@link ahead} held back, and holds no more. */
+  release(): void {
+    const held = this.held ?? []
+    this.held = undefined
+    for (const e of held) this.emit(e)
+  }
+
+  /**
+   * Gives up what {@link ahead} began (the directory was refused): its
+   * events are dropped, --wait tries no more, and the pool is closed (a try
+   * still in flight: once it ends), so nothing is left open.
+   */
+  async abandon(): Promise<void> {
+    this.held = undefined
+    await this.close()
   }
 
   tables(): Promise<Tracking> {
@@ -130,6 +173,8 @@ export class Context {
   /** options.serviceDerived: a generic name, or files recorded under another service, is refused. */
   private async checkDerivedService(source: Source): Promise<void> {
     if (!this.options.serviceDerived) return
+    // Its wait for the server, if any, is said now, before the run starts (as it always was).
+    this.release()
     const { service, dir } = this
     const how = `(or MIGRATE_SERVICE=NAME)`
     const sql = await this.db()
@@ -181,6 +226,9 @@ export class Context {
 
   /** Ends the connection the migrator opened (not a caller's `sql`). */
   async close(): Promise<void> {
+    // A login still being tried (begun by ahead(), or --wait's retries) is given up.
+    this.opening?.abort(new ConnectError('the connection was given up'))
+    this.opening = undefined
     if (this.sqlPromise && !this.options.sql) {
       const sql = await this.sqlPromise.catch(() => undefined)
       await sql?.end({ timeout: 5 })

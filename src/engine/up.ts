@@ -14,14 +14,21 @@ import type { RunOptions } from './types.js'
 export async function up(ctx: Context, opts: RunOptions = {}): Promise<RunResult> {
   const { service, emit } = ctx
   const dryRun = opts.dryRun ?? ctx.options.dryRun ?? false
-  const source = await ctx.load()
-  emit({ type: 'start', service, direction: 'up', dryRun })
   // Every read a no-op `up` needs, in one round trip, the first after login
-  // (the step-by-step path when it cannot tell).
+  // (the step-by-step path when it cannot tell), begun before the directory
+  // is read so that both wait at once.
   const known = ctx.trackingPromise !== undefined
-  const { sql, first: fast } = await ctx.dbWith(known ? '' : 'reading the bookkeeping tables', (sql) =>
+  const read = ctx.ahead(known ? '' : 'reading the bookkeeping tables', (sql) =>
     known ? Promise.resolve(undefined) : readBookkeeping(sql, ctx.options.trackingSchema, service),
   )
+  const source = await ctx.load().catch(async (e: unknown) => {
+    // A refused directory: as before, no connection is left behind.
+    await ctx.abandon()
+    throw e
+  })
+  emit({ type: 'start', service, direction: 'up', dryRun })
+  ctx.release()
+  const { sql, first: fast } = await read
   if (fast) ctx.trackingPromise ??= Promise.resolve(tracking(fast.schema))
   const t = await ctx.tables()
   // Markers of unfinished runs: a second read only where such a table exists.

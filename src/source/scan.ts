@@ -107,6 +107,9 @@ export async function readSource(ref: FileRef, fs: ScanFs = realFs): Promise<Sou
 
 const BOM = [0xef, 0xbb, 0xbf]
 
+/** Up files read per turn of the event loop (see scan). */
+const READ_BATCH = 128
+
 /**
  * Reads an up file: its text and its checksum, hashed from the bytes (no
  * second copy of a large file's text). Throws as readSource.
@@ -190,20 +193,25 @@ export async function scan(dir: string, fs: ScanFs = realFs): Promise<Source> {
 
   const versions = [...ups.keys()].sort((a, b) => a - b)
   const migrations: MigrationFile[] = []
+  const readOne = async (version: number): Promise<{ source: SourceFile; checksum: string } | FileProblem[]> => {
+    const up = ups.get(version)!
+    try {
+      return await readUp({ path: join(dir, up.file), file: up.file }, fs)
+    } catch (e) {
+      if (e instanceof FileError) return e.problems
+      return [{ file: up.file, message: `cannot be read: ${(e as Error).message}` }]
+    }
+  }
   // Reading in parallel matters with thousands of files on a cold cache.
   // Failures are collected per file and reported in version order below,
-  // not in the order the reads happen to finish.
-  const read = await Promise.all(
-    versions.map(async (version): Promise<{ source: SourceFile; checksum: string } | FileProblem[]> => {
-      const up = ups.get(version)!
-      try {
-        return await readUp({ path: join(dir, up.file), file: up.file }, fs)
-      } catch (e) {
-        if (e instanceof FileError) return e.problems
-        return [{ file: up.file, message: `cannot be read: ${(e as Error).message}` }]
-      }
-    }),
-  )
+  // not in the order the reads happen to finish. Between batches the event
+  // loop turns, so a login begun before the scan (Context.ahead) goes on
+  // meanwhile: the reads themselves are synchronous.
+  const read: Awaited<ReturnType<typeof readOne>>[] = []
+  for (let at = 0; at < versions.length; at += READ_BATCH) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve))
+    read.push(...(await Promise.all(versions.slice(at, at + READ_BATCH).map(readOne))))
+  }
   versions.forEach((version, i) => {
     const done = read[i]!
     const up = ups.get(version)!
