@@ -100,8 +100,14 @@ zero.after(cleanup)
 
 zero('up applies 0_initial; status, lint, mark and down treat 0 as a version', async () => {
   const d = await db()
+  // Before and after 0_initial, status's text tells the two apart.
+  const before = await cli('from-zero', d, 'status')
+  exit(before, 0)
+  assert.ok(before.stdout.split('\n').includes('Current version: 0 (nothing applied)'), before.stdout)
   exit(await cli('from-zero', d, 'up', '--to', '0'), 0)
   assert.equal(await records(d), ['0 0_initial'])
+  const after = await cli('from-zero', d, 'status')
+  assert.ok(after.stdout.split('\n').includes('Current version: 0'), after.stdout)
   const st = await cli('from-zero', d, 'status', '--json')
   exit(st, 0)
   const status = JSON.parse(st.stdout) as { currentVersion: number; pending: number; migrations: { version: number; state: string }[] }

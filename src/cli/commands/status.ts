@@ -25,7 +25,9 @@ export default async function status(ctx: Context): Promise<number> {
   if (out.json) out.jsonDocument(result)
   else {
     out.print(`Service: ${result.service}`)
-    out.print(`Current version: ${result.currentVersion}`)
+    // Version 0 is a version (golang-migrate sets start there): say when nothing is applied at all.
+    const none = result.migrations.every((e) => e.appliedAt === null)
+    out.print(`Current version: ${result.currentVersion}${none ? ' (nothing applied)' : ''}`)
     out.print(`Pending: ${result.pending}`)
     for (const name of result.invalidIndexes) {
       out.log(`Warning: index ${name} is INVALID (a CREATE INDEX CONCURRENTLY failed); the next up drops and rebuilds it`, 'warn')
