@@ -143,11 +143,6 @@ function isHexDigit(c: number): boolean {
   return isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
 }
 
-/**
- * scan.l's ident_start: ASCII letters, `_`, and every byte >= 0x80. In UTF-16
- * terms every code unit >= 0x80, so any non-ASCII character (even U+00A0 or
- * a stray BOM) is an identifier character to PostgreSQL.
- */
 /** The digits of a number literal: 0x (hex), 0o (octal), 0b (binary) or none (decimal). */
 const DECIMAL = 10
 const HEX = 16
@@ -168,6 +163,11 @@ function isRadixDigit(c: number, radix: Radix): boolean {
   }
 }
 
+/**
+ * scan.l's ident_start: ASCII letters, `_`, and every byte >= 0x80. In UTF-16
+ * terms every code unit >= 0x80, so any non-ASCII character (even U+00A0 or
+ * a stray BOM) is an identifier character to PostgreSQL.
+ */
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === UNDERSCORE || c >= 0x80
 }
