@@ -162,6 +162,43 @@ test('a copy whose code was damaged says so in one line, exit 1', async () => {
   assert.match(r.stderr, /this copy of link-migrate is damaged .*reinstall it/);
 });
 
+/** Where the head says the code and its code cache are: `const start = N, length = N, cached = N;`. */
+function codePlace(bundle: Buffer): { start: number; length: number; cached: number } {
+  const m = /const start = +(\d+), length = +(\d+), cached = +(\d+);/.exec(bundle.subarray(0, 4096).toString('latin1'));
+  if (!m) throw new Error('the head does not say where the code is');
+  return { start: Number(m[1]), length: Number(m[2]), cached: Number(m[3]) };
+}
+
+test('the code cache after the code is one the Node that built the bundle accepts (else every start compiles 0.4 MB)', async () => {
+  const full = await readFile(BUNDLE);
+  const { start, length, cached } = codePlace(full);
+  const code = full.toString('latin1', start, start + length).replace(/^\/\//gm, '');
+  const line = full.toString('latin1', start + length, start + length + cached);
+  assert.match(line, /^\/\/[A-Za-z0-9+/]+=*\n$/);
+  const { compileFunction } = await import('node:vm');
+  const fn = compileFunction(code, ['require', '__filename', '__dirname', '__lmAssetsAt'], {
+    cachedData: Buffer.from(line.slice(2, -1), 'base64'),
+  }) as { cachedDataRejected?: boolean };
+  assert.is(fn.cachedDataRejected, false);
+});
+
+test('a copy whose code cache was damaged runs as without one', async () => {
+  const { dir, exe } = await lonelyBundle('migrate');
+  const full = await readFile(exe);
+  const { start, length, cached } = codePlace(full);
+  // Still base64, other bytes: only the head's checksum can tell.
+  for (let at = start + length + 100; at < start + length + cached - 100; at += 997) full[at] = full[at] === 0x41 ? 0x42 : 0x41;
+  await writeFile(exe, full);
+  const help = ok(await run('./migrate', ['--help'], { cwd: dir, env: cleanEnv() }), '--help');
+  assert.match(help.stdout, /Usage/);
+  const db = await freshDatabase('bundle_cache');
+  dbs.push(db);
+  await writeMigrations(dir, MIGRATIONS);
+  const env = cleanEnv({ DATABASE_URL: db.url, MIGRATE_SERVICE: 'cache-svc' });
+  assert.match(ok(await run('./migrate', ['up'], { cwd: dir, env }), 'up').output, /Successfully applied migration 002_add_widget_price/);
+  assert.match(ok(await run('./migrate', ['up'], { cwd: dir, env }), 'no-op up').output, /Found 0 pending migrations/);
+});
+
 test('runs with plain `node FILE` from another directory, and under a "type": "module" package.json', async () => {
   const { dir, exe } = await lonelyBundle('migrate');
   const other = await tmpDir('lm-bundle-cwd-');
