@@ -14,7 +14,7 @@
  */
 import { isMigrateError, MigrateError } from '../errors.js'
 import { connectionLost } from '../db/error.js'
-import { bounded, StalledError } from '../db/deadline.js'
+import { boundsInTurn, StalledError } from '../db/deadline.js'
 import type { PlanStep } from '../types.js'
 
 export interface WatchOptions {
@@ -28,9 +28,10 @@ export interface WatchOptions {
   /**
    * False when the lock is gone (never throws). Asked before each migration;
    * a transactional one's guard also checks the lock on the server as it
-   * starts (HeldLock.heldSql), so this may answer from what it knows.
+   * starts (HeldLock.heldSql), so this may answer from what it knows, at
+   * once (a boolean: nothing to wait for, nothing to bound).
    */
-  lockHeld: (step: PlanStep) => Promise<boolean>
+  lockHeld: (step: PlanStep) => boolean | Promise<boolean>
   /** Whether `step` is recorded as applied, read on the run's work connection. */
   recorded: (step: PlanStep) => Promise<boolean>
   /** The same for each of `steps`, read on a new connection (the run's own is gone). Throws when the server cannot be reached. */
@@ -41,12 +42,15 @@ export type Outcome = 'done' | 'skipped'
 
 /** Wraps one migration's run; throws MigrateError LOCK_LOST, CONNECTION_STALLED, CONNECTION_LOST or MIGRATION_FAILED. */
 export function watchSteps(o: WatchOptions): (step: PlanStep, run: () => Promise<Outcome>, behind?: () => PlanStep[]) => Promise<Outcome> {
+  // One timer for the whole run, re-armed for each wait (they come one after another).
+  const bound = boundsInTurn(o.stallMs, o.abort)
   return async (step, run, behind) => {
-    const held = await bounded(o.lockHeld(step), o.stallMs, { target: o.target, doing: `checking the migration lock before ${step.file}` }, o.abort)
+    const known = o.lockHeld(step)
+    const held = typeof known === 'boolean' ? known : await bound(known, { target: o.target, doing: `checking the migration lock before ${step.file}` })
     if (!held) throw lockLostError(o.service, step)
     let outcome: Outcome
     try {
-      outcome = await bounded(run(), o.stallMs, { target: o.target, doing: `running ${step.file}` }, o.abort)
+      outcome = await bound(run(), { target: o.target, doing: `running ${step.file}` })
     } catch (e) {
       if (!(e instanceof StalledError) && !connectionLost(e)) throw e
       throw await lostDuring(o, step, behind?.() ?? [], e)

@@ -165,12 +165,14 @@ async function startWatches(ctx: Context, sql: Sql, work: ReservedSql, t: Tracki
     // own check covers a caller's pool and a lock released by a file: on the
     // server, in a transactional migration's guard as it starts (no round
     // trip of its own), else with a query before it.
-    lockHeld: async (step) => {
-      try {
-        if (ctx.closes === closesBefore) return step.transactional && lock.heldSql !== undefined ? true : await lock.alive()
-      } catch {}
-      lost.lock = true
-      return false
+    lockHeld: (step) => {
+      if (ctx.closes !== closesBefore) {
+        lost.lock = true
+        return false
+      }
+      // Checked by the migration's guard on the server: known at once.
+      if (step.transactional && lock.heldSql !== undefined) return true
+      return (async () => lock.alive())().catch(() => ((lost.lock = true), false))
     },
     recorded: (step) => isRecorded(ctx, work, t, step),
     recordedAfresh: (steps) => isRecordedAfresh(ctx, sql, t, steps),

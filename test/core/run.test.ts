@@ -484,6 +484,32 @@ pos('with emoji and accents earlier on the line and in earlier lines the column 
   assert.equal(await userTables(d), [])
 })
 
+pos('the pre-run parse checks many small files together and still names every bad one at file:line:col', async () => {
+  const d = await db()
+  // 300 one-line files (one parser call checks many of them at once), a bad
+  // statement in the middle of them, a routine body left open at the end of
+  // a file (checked on its own: it must not swallow the next file), and a
+  // statement cut short right after it.
+  const files: Record<string, string> = {}
+  for (let i = 1; i <= 300; i++) files[`${String(i).padStart(3, '0')}_t${i}.up.sql`] = `create table t${i} (id int);\n`
+  files['120_t120.up.sql'] = 'create table t120 (id int);\nselec 2;\n'
+  files['250_t250.up.sql'] = 'create function f() returns int language sql\nbegin atomic\n  select 1;\n'
+  files['251_t251.up.sql'] = 'select 1 from;\n'
+  const dir = await migrationsDir(files)
+  for (const args of [[], ['--dry-run']]) {
+    const r = await cli('up', dir, d, ...args)
+    exit(r, 1)
+    assert.equal(lines(r.stderr), [
+      `${PREFIX} Error: 3 problems in migration files:`,
+      '    120_t120.up.sql:2:1: syntax error at or near "selec"',
+      '    250_t250.up.sql:3:12: syntax error at end of input',
+      '    251_t251.up.sql:1:14: syntax error at end of input',
+    ])
+  }
+  assert.equal(await userTables(d), [])
+  assert.equal(await records(d), [])
+})
+
 pos('in a no-transaction file the position is found inside the failing statement', async () => {
   const d = await db()
   const dir = await migrationsDir({
