@@ -21,8 +21,12 @@ export const GUARD_FUNCTION_FROM = 16
 export interface RunGuards {
   /** Creates the function before the first migration that uses it (call inside the migration's watch: it is a round trip). */
   ready(): Promise<void>
-  /** The guard for `step`, run after `previous` (checked to be done) while the lock is held. */
-  prefix(step: PlanStep, previous: PlanStep | undefined): string
+  /**
+   * The guard for `step`, run after `previous` (checked to be done) while
+   * the lock is held; `records`: it also writes an up's bookkeeping (the
+   * function does), so the caller must not.
+   */
+  prefix(step: PlanStep, previous: PlanStep | undefined): { sql: string; records: boolean }
   /** SQL for the end of `step`'s transaction: creates the function again if the file may have dropped it. */
   restore(step: PlanStep): string
   /** After a step that ran outside a transaction, the same as `restore`, sent on its own. */
@@ -57,8 +61,11 @@ export function runGuards(
         : Promise.resolve(),
     prefix: (step, previous) =>
       fn
-        ? guardCallSql(fn, step.version, step.direction, previous?.version)
-        : guardSql(t, service, step.version, step.direction, { lockHeld, after: previous?.version }),
+        ? {
+            sql: guardCallSql(fn, step.version, step.direction, previous?.version, step.direction === 'up' ? step : undefined),
+            records: step.direction === 'up',
+          }
+        : { sql: guardSql(t, service, step.version, step.direction, { lockHeld, after: previous?.version }), records: false },
     restore: (step) => (fn && mayDropTemporary(step.sql) ? fn.create : ''),
     restoreAfter: async (step) => {
       if (fn && mayDropTemporary(step.sql)) await conn.unsafe(fn.create)

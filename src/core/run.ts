@@ -199,13 +199,19 @@ async function drain(ctx: RunContext, sent: SentTransaction[]): Promise<void> {
 
 /** What a transactional step sends: its guard checks the lock and, after another step of the run, that one's outcome. */
 function transactionalRun(ctx: RunContext, guards: RunGuards, step: PlanStep, previous: PlanStep | undefined): TransactionalRun {
+  const guard = guards.prefix(step, previous)
   return {
     file: step.file,
-    prefix: guards.prefix(step, previous),
+    prefix: guard.sql,
     body: step.sql,
     statements: step.statements,
     suffix:
-      (step.direction === 'up' ? recordUpSql(ctx.tracking, ctx.service, step) : recordDownSql(ctx.tracking, ctx.service, step.version)) +
+      // The guard function writes an up's bookkeeping itself (db/guard.ts).
+      (guard.records
+        ? ''
+        : step.direction === 'up'
+          ? recordUpSql(ctx.tracking, ctx.service, step)
+          : recordDownSql(ctx.tracking, ctx.service, step.version)) +
       // An earlier statement-by-statement run of it left a marker: it goes with the bookkeeping.
       (ctx.markers?.has(step.version) ? markerClearSql(ctx.tracking, ctx.service, step.version) : '') +
       guards.restore(step),

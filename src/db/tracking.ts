@@ -307,10 +307,18 @@ export const PREVIOUS_NOT_DONE = 'LMA04'
 
 /** Bookkeeping of an applied migration: its record and the service's version. */
 export function recordUpSql(t: Tracking, service: string, m: Pick<MigrationFile, 'version' | 'name' | 'checksum'>): string {
-  const s = literal(service)
+  return recordUpTemplate(t, literal(service), String(m.version), literal(m.name), literal(m.checksum))
+}
+
+/**
+ * {@link recordUpSql} with each value given as SQL: literals, or the
+ * parameters of the guard function (db/guard.ts), which does the same
+ * bookkeeping with plans the server keeps.
+ */
+export function recordUpTemplate(t: Tracking, service: string, version: string, name: string, checksum: string): string {
   return (
-    `insert into ${t.records} (service, version, name, checksum) values (${s}, ${m.version}, ${literal(m.name)}, ${literal(m.checksum)});\n` +
-    `insert into ${t.versions} (service, version, applied_at, description) values (${s}, ${m.version}, now(), ${literal(m.name)}) ` +
+    `insert into ${t.records} (service, version, name, checksum) values (${service}, ${version}, ${name}, ${checksum});\n` +
+    `insert into ${t.versions} (service, version, applied_at, description) values (${service}, ${version}, now(), ${name}) ` +
     `on conflict (service) do update set version = excluded.version, applied_at = excluded.applied_at, description = excluded.description ` +
     `where ${t.versions}.version <= excluded.version;\n`
   )

@@ -72,6 +72,28 @@ test('up and down of the whole set: each migration once, through the function (c
   assert.is(t!.n, 0)
 })
 
+test("the function writes each up's bookkeeping in its file's transaction: the same transaction as the file's rows, and gone with a file that fails at its last statement", async () => {
+  const txFile = (v: number) => `create table g_tx_${pad(v)} (tx bigint);\ninsert into g_tx_${pad(v)} values (txid_current());\n`
+  const overrides: Record<number, string> = {}
+  for (const v of upTo(COUNT)) overrides[v] = txFile(v)
+  const bad = COUNT - 1
+  overrides[bad] = txFile(bad) + 'select 1 / 0;\n'
+  const dir = await migrationsDir(manyFiles('g_tx', overrides))
+  const r = await cli('up', dir, 'g-tx')
+  assert.is(r.code, 1, show(r))
+  assert.match(r.stderr, new RegExp(`${pad(bad)}_m${pad(bad)}\\.up\\.sql:3:\\d+: division by zero`), show(r))
+  assert.equal(await recorded('g-tx'), upTo(bad - 1))
+  const rows = await G.db!.sql<{ v: number; x: string }[]>`
+    select version::int as v, xmin::text as x from migration_records where service = 'g-tx' order by version`
+  for (const row of rows) {
+    const [t] = await G.db!.sql.unsafe<{ tx: string }[]>(`select tx::text as tx from g_tx_${pad(row.v)}`)
+    assert.is(t!.tx, row.x, `version ${row.v}: the record and the file's row come from one transaction`)
+  }
+  const [state] = await G.db!.sql<{ v: number; gone: boolean }[]>`
+    select (select version::int from schema_versions where service = 'g-tx') as v, to_regclass(${`g_tx_${pad(bad)}`}) is null as gone`
+  assert.equal(state, { v: bad - 1, gone: true })
+})
+
 test('a file raising the guard SQLSTATE itself is a failure, never "skipped"; the files before it stay applied', async () => {
   const forge = "create table g_forge_017 (id int);\ndo $$ begin raise exception 'gotcha' using errcode = 'LMA01'; end $$;\n"
   const dir = await migrationsDir(manyFiles('g_forge', { 17: forge }))
