@@ -13,7 +13,7 @@ import { statementError, toQueryError } from '../db/error.js'
 import type { PlanStep } from '../types.js'
 import { dataDirSnapshotPath, pgliteFiles, readDataDirSnapshot, withRequired, writeDataDirSnapshot } from '../assets/pglite.js'
 import { versionNumber, type CheckEngine } from './engine.js'
-import { CATALOG_SETTINGS, type CatalogQuery } from './snapshot.js'
+import { catalogSettings, type CatalogQuery } from './snapshot.js'
 import type { TraceSession } from './trace.js'
 import type { EngineTimings } from './types.js'
 
@@ -138,7 +138,7 @@ function preparedCatalog(pg: Pg): CatalogQuery {
   const names = new Map<string, string>()
   const attempt = (text: string, params: unknown[]) =>
     pg.transaction(async (tx) => {
-      await tx.exec(`${CATALOG_SETTINGS}; set local plan_cache_mode = force_generic_plan`)
+      await tx.exec(`${catalogSettings(text)}; set local plan_cache_mode = force_generic_plan`)
       let name = names.get(text)
       if (name === undefined) {
         // One statement per query text (an incremental snapshot takes a few).

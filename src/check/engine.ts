@@ -19,7 +19,7 @@ export interface CheckEngine {
   /** The scratch database's name (server engine). */
   readonly scratchDatabase?: string
   readonly timings: EngineTimings
-  /** Catalog queries for snapshots, run with CATALOG_SETTINGS in a transaction of their own. */
+  /** Catalog queries for snapshots, run with catalogSettings() in a transaction of their own. */
   readonly catalog: CatalogQuery
   /**
    * Runs one prepared step as `up` would, without bookkeeping: a

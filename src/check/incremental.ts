@@ -29,7 +29,10 @@
  * Updates PostgreSQL makes in place (no new xmin: relhasindex, reltuples,
  * frozen xids) touch nothing a snapshot reads.
  */
-import { readUnits, type CatalogQuery, type Schema, type SchemaObject, type UnitScope } from './snapshot.js'
+import { isFailure, loadParser } from '../sql/parser.js'
+import type { PlanStep } from '../types.js'
+import { statementsScope, type StepScope } from './scope.js'
+import { LOOKUP, readUnits, type CatalogQuery, type Schema, type SchemaObject, type UnitScope } from './snapshot.js'
 
 /**
  * Takes the next snapshot. The schema it returns is the taker's live copy:
@@ -37,7 +40,27 @@ import { readUnits, type CatalogQuery, type Schema, type SchemaObject, type Unit
  * costs ~250 ms, more than reading what changed). Keep one with
  * `{ objects: { ...schema.objects } }`.
  */
-export type SnapshotTaker = () => Promise<Schema>
+export interface SnapshotTaker {
+  (): Promise<Schema>
+  /**
+   * With `{ scoped: true }`: told before each change between two takes (the
+   * step about to run; undefined for anything else, which makes the next
+   * take scan for fingerprints). Throws what a catalog query throws.
+   */
+  expect?: (step: PlanStep | undefined) => Promise<void>
+  /** How the takes so far were made: `full` reads, fingerprint `scans`, `scoped` from the steps' statements. */
+  readonly counts: { full: number; scans: number; scoped: number }
+}
+
+export interface SnapshotOptions {
+  /**
+   * The caller tells {@link SnapshotTaker.expect} about every change it
+   * makes between takes; a take after steps whose statements are all
+   * scoped (scope.ts) reads only the relations they name and what depends
+   * on those, without scanning the catalogs.
+   */
+  scoped?: boolean
+}
 
 /** What changed from the snapshot before: the keys, and what they held then. */
 interface Delta {
@@ -61,6 +84,9 @@ export function changesFrom(before: Schema, after: Schema): { before: Schema; ke
   return d && d.from === before ? { before: { objects: d.previous }, keys: d.keys } : undefined
 }
 
+/** Steps between two takes beyond which the take scans instead. */
+const MAX_SCOPED_STEPS = 16
+
 /** Bucket of a unit: its oid >> BUCKET_BITS. */
 const BUCKET_BITS = 10
 
@@ -70,8 +96,17 @@ const BUCKET_BITS = 10
  *
  * @example const snap = incrementalSnapshots(engine.catalog); const a = await snap(); ...; const b = await snap()
  */
-export function incrementalSnapshots(query: CatalogQuery): SnapshotTaker {
+export function incrementalSnapshots(query: CatalogQuery, opts: SnapshotOptions = {}): SnapshotTaker {
   let last: Schema | undefined
+  const counts = { full: 0, scans: 0, scoped: 0 }
+  /** What ran since the last take: unscoped (full), or the names and units it touched. */
+  let window = { full: true, steps: 0, names: new Set<string>(), units: new Set<string>(), indexes: false }
+  /**
+   * Units read by scoped takes since the last scan: their fingerprints were
+   * not recorded, so the next scan reads them again (one made and dropped
+   * since then would otherwise be in neither the fingerprints nor the catalogs).
+   */
+  const unscanned = new Set<string>()
   /** bucket -> "count:sum" */
   let buckets = new Map<string, string>()
   /** unit -> "count:sum", by bucket */
@@ -86,7 +121,43 @@ export function incrementalSnapshots(query: CatalogQuery): SnapshotTaker {
     return JSON.parse(v) as T
   }
 
-  return async () => {
+  /** Units that hold `names` (any schema) and what depends on them automatically; ok: nothing else can have changed. */
+  const unitsNamed = (names: Set<string>, indexes: boolean) =>
+    json<{ ok: boolean; units: string[] }>(UNITS_SQL, [JSON.stringify([...names]), indexes ? 'true' : 'false'])
+
+  const expect = async (step: PlanStep | undefined): Promise<void> => {
+    if (window.full) return
+    const scope = step && (await scopeOf(step))
+    // Many steps between two takes (the round trip's passes): one scan
+    // costs less than a query before each of them.
+    if (!scope || ++window.steps > MAX_SCOPED_STEPS) {
+      window.full = true
+      return
+    }
+    for (const n of scope.names) window.names.add(n)
+    window.indexes ||= scope.indexes
+    // What a DROP removes is found before it runs (afterwards its rows are gone).
+    if (scope.drops) {
+      const found = await unitsNamed(new Set(scope.names), false)
+      for (const u of found.units) window.units.add(u)
+    }
+  }
+
+  const take = async (): Promise<Schema> => {
+    if (last && opts.scoped && !window.full) {
+      const found = await unitsNamed(window.names, window.indexes)
+      if (found.ok) {
+        const dirty = new Set(['x', ...window.units, ...found.units])
+        return apply(dirty, false, undefined, () => {
+          for (const u of dirty) unscanned.add(u)
+          counts.scoped++
+        })
+      }
+    }
+    return scan()
+  }
+
+  const scan = async (): Promise<Schema> => {
     const found = await json<{ buckets: Record<string, string>; units: [string, string][] }>(FINGERPRINTS_SQL, [
       last ? JSON.stringify(Object.fromEntries(buckets)) : null,
     ])
@@ -118,29 +189,44 @@ export function incrementalSnapshots(query: CatalogQuery): SnapshotTaker {
 
     // A renamed schema renames everything in it: read everything.
     const everything = !last || changed.some((u) => u[0] === 'N')
-    const dirty = new Set<string>(['x', ...added, ...changed, ...removed])
+    const dirty = new Set<string>(['x', ...added, ...changed, ...removed, ...unscanned])
     if (!everything) {
       // Units that print the name of one that changed (renamed, or a column renamed).
       const seeds = changed.filter((u) => 'rtpo'.includes(u[0]!)).map((u) => Number(u.slice(1)))
       if (seeds.length > 0) for (const u of await json<string[]>(DEPENDENTS_SQL, [JSON.stringify(seeds)])) dirty.add(u)
     }
+    const gone = new Set(removed)
+    return apply(dirty, everything, gone, () => {
+      // Every query succeeded: now the state moves on (a failed take leaves it as it was).
+      buckets = nowBuckets
+      for (const b of changedBuckets) {
+        const now = byBucket.get(b)
+        if (now) fingerprints.set(b, now)
+        else fingerprints.delete(b)
+      }
+      unscanned.clear()
+      if (everything) counts.full++
+      else counts.scans++
+    })
+  }
+
+  /**
+   * Reads the `dirty` units (everything when `everything`) and puts them in
+   * place of what the snapshot before held for them. The fingerprints of a
+   * scoped take are left as they were: a later scan finds the units it
+   * re-read changed again and reads them once more, which is only slower.
+   */
+  const apply = async (dirty: Set<string>, everything: boolean, gone = new Set<string>(), commit = () => {}): Promise<Schema> => {
     const scope: UnitScope = { r: [], t: [], p: [], n: [] }
     if (!everything) {
-      const gone = new Set(removed)
       for (const u of dirty) {
         const k = u[0] as keyof UnitScope
         if (k in scope && !gone.has(u)) scope[k].push(Number(u.slice(1)))
       }
     }
     const read = await readUnits(query, everything ? null : scope)
-
-    // Every query succeeded: now the state moves on (a failed take leaves it as it was).
-    buckets = nowBuckets
-    for (const b of changedBuckets) {
-      const now = byBucket.get(b)
-      if (now) fingerprints.set(b, now)
-      else fingerprints.delete(b)
-    }
+    commit()
+    window = { full: !opts.scoped, steps: 0, names: new Set(), units: new Set(), indexes: false }
     let objects: Record<string, SchemaObject>
     let previous: Record<string, SchemaObject>
     const keys = new Set<string>()
@@ -176,6 +262,32 @@ export function incrementalSnapshots(query: CatalogQuery): SnapshotTaker {
     last = next
     return next
   }
+
+  return Object.assign(take, { expect, counts })
+}
+
+/** Texts longer than this are not parsed for a scope (the step is unscoped). */
+const SCOPE_PARSE_LIMIT = 1024 * 1024
+
+const scopes = new WeakMap<PlanStep, StepScope | null>()
+
+/** The step's scope (scope.ts), parsed once per step; null when unscoped or unparsable. */
+async function scopeOf(step: PlanStep): Promise<StepScope | null> {
+  const known = scopes.get(step)
+  if (known !== undefined) return known
+  const parse = await loadParser()
+  const texts = step.statements?.length ? step.statements.map((s) => s.text) : [step.sql]
+  const scope = ((): StepScope | null => {
+    const nodes = []
+    for (const t of texts) {
+      const parsed = t.length <= SCOPE_PARSE_LIMIT ? parse(t) : undefined
+      if (!parsed || isFailure(parsed)) return null
+      nodes.push(...parsed.nodes)
+    }
+    return statementsScope(nodes)
+  })()
+  scopes.set(step, scope)
+  return scope
 }
 
 // ---------------------------------------------------------------------------
@@ -274,11 +386,28 @@ select json_build_object(
                      group by k, u) x)
 )::text as v`
 
+/** The unit of the object (classid, objid) of row `d`, as an expression (null: none, or gone). */
+const UNIT_OF = (d: string) => `case
+    when ${d}.classid = 'pg_class'::regclass then
+      'r' || coalesce((select indrelid from pg_index where indexrelid = ${d}.objid), ${d}.objid)
+    when ${d}.classid = 'pg_type'::regclass then
+      (select case when typtype in ('e', 'd', 'r') then 't' || oid when typtype = 'c' then 'r' || typrelid else 'o' || oid end
+         from pg_type where oid = ${d}.objid)
+    when ${d}.classid = 'pg_proc'::regclass then 'p' || ${d}.objid
+    when ${d}.classid = 'pg_constraint'::regclass then
+      (select case when co.conrelid <> 0 then 'r' || co.conrelid else 't' || co.contypid end from pg_constraint co where co.oid = ${d}.objid)
+    when ${d}.classid = 'pg_trigger'::regclass then (select 'r' || tgrelid from pg_trigger where oid = ${d}.objid)
+    when ${d}.classid = 'pg_rewrite'::regclass then (select 'r' || ev_class from pg_rewrite where oid = ${d}.objid)
+    when ${d}.classid = 'pg_attrdef'::regclass then (select 'r' || adrelid from pg_attrdef where oid = ${d}.objid)
+    when ${d}.classid = 'pg_policy'::regclass then (select 'r' || polrelid from pg_policy where oid = ${d}.objid)
+    when ${d}.classid = 'pg_namespace'::regclass then 'n' || ${d}.objid
+  end`
+
 /**
  * $1: JSON array of oids of units that changed: the units of the objects
  * that depend on them (their rendering may print the changed names).
  */
-const DEPENDENTS_SQL = `
+const DEPENDENTS_SQL = `${LOOKUP}
 with seed as (
   select json_array_elements_text($1::text::json)::oid as oid
   -- a relation's row type (what a function's argument depends on)
@@ -291,20 +420,34 @@ with seed as (
    where d.refobjid in (select oid from seed) and d.dbid = (select oid from pg_database where datname = current_database())
 )
 select coalesce(json_agg(distinct unit), '[]')::text as v from (
-  select case
-    when d.classid = 'pg_class'::regclass then
-      'r' || coalesce((select indrelid from pg_index where indexrelid = d.objid), d.objid)
-    when d.classid = 'pg_type'::regclass then
-      (select case when typtype in ('e', 'd', 'r') then 't' || oid when typtype = 'c' then 'r' || typrelid else 'o' || oid end
-         from pg_type where oid = d.objid)
-    when d.classid = 'pg_proc'::regclass then 'p' || d.objid
-    when d.classid = 'pg_constraint'::regclass then
-      (select case when co.conrelid <> 0 then 'r' || co.conrelid else 't' || co.contypid end from pg_constraint co where co.oid = d.objid)
-    when d.classid = 'pg_trigger'::regclass then (select 'r' || tgrelid from pg_trigger where oid = d.objid)
-    when d.classid = 'pg_rewrite'::regclass then (select 'r' || ev_class from pg_rewrite where oid = d.objid)
-    when d.classid = 'pg_attrdef'::regclass then (select 'r' || adrelid from pg_attrdef where oid = d.objid)
-    when d.classid = 'pg_policy'::regclass then (select 'r' || polrelid from pg_policy where oid = d.objid)
-    when d.classid = 'pg_namespace'::regclass then 'n' || d.objid
-  end as unit
+  select ${UNIT_OF('d')} as unit
   from dep d
 ) x where unit is not null`
+
+/**
+ * $1: JSON array of relation names (scope.ts; unqualified, so every schema's
+ * relation of that name counts); $2: 'true' when a scoped step built an
+ * index. The units of those relations and of everything that depends on
+ * them automatically or internally, transitively (their indexes,
+ * constraints, triggers, owned sequences, row types, partitions: what a
+ * CREATE makes with them, what a DROP ... RESTRICT removes with them).
+ * `ok` is false when the database could have run code a step does not
+ * name: an event trigger exists, or an index was built while a user-made
+ * operator class exists (its functions run over the table's rows).
+ */
+const UNITS_SQL = `${LOOKUP}
+with recursive named as (
+  select c.oid, c.reltype from pg_class c
+   where c.relname = any (array(select json_array_elements_text($1::text::json))::name[]) and c.oid >= 16384
+), reach(classid, objid) as (
+  select 'pg_class'::regclass::oid, oid from named
+  union select 'pg_type'::regclass::oid, reltype from named where reltype <> 0
+  union
+  select d.classid, d.objid from reach r join pg_depend d on d.refclassid = r.classid and d.refobjid = r.objid
+   where d.deptype not in ('n', 'e', 'x')
+)
+select json_build_object(
+  'ok', not exists (select 1 from pg_event_trigger)
+        and ($2::text <> 'true' or not exists (select 1 from pg_opclass where oid >= 16384)),
+  'units', (select coalesce(json_agg(distinct unit), '[]') from (select ${UNIT_OF('r')} as unit from reach r) x where unit is not null)
+)::text as v`

@@ -12,7 +12,7 @@ import type { PlanStep } from '../types.js'
 import { describeDifference, diffSchemas, DOWN_VERBS, type Difference, type Verbs } from './diff.js'
 import { toCheckError, type CheckEngine } from './engine.js'
 import type { Adaptation } from './rewrite.js'
-import { changesFrom, incrementalSnapshots, type SnapshotTaker } from './incremental.js'
+import { changesFrom, incrementalSnapshots, type SnapshotOptions, type SnapshotTaker } from './incremental.js'
 import type { CatalogQuery, Schema } from './snapshot.js'
 import type { StepTrace } from './trace.js'
 import type { CheckDifference, CheckEvent, MigrationCheck, RoundTripCheck } from './types.js'
@@ -43,7 +43,7 @@ export interface RehearseInput {
    */
   trace?: (step: PlanStep, original: PlanStep) => Promise<StepTrace>
   /** How snapshots are taken: incrementally (the default; a test compares them with full reads). */
-  snapshots?: (query: CatalogQuery) => SnapshotTaker
+  snapshots?: (query: CatalogQuery, opts: SnapshotOptions) => SnapshotTaker
 }
 
 export interface Rehearsal {
@@ -69,8 +69,9 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
   const { engine, steps, signal } = input
   const emit = input.onEvent ?? (() => {})
   let snapshotMs = 0
-  // Each snapshot re-reads only what changed since the one before (incremental.ts).
-  const take = (input.snapshots ?? incrementalSnapshots)(engine.catalog)
+  // Each snapshot re-reads only what changed since the one before
+  // (incremental.ts), told of every step before it runs (`expect`).
+  const take = (input.snapshots ?? incrementalSnapshots)(engine.catalog, { scoped: true })
   const snap = async (): Promise<Schema> => {
     const t = performance.now()
     const s = await take()
@@ -83,6 +84,8 @@ export async function rehearse(input: RehearseInput): Promise<Rehearsal> {
   /** Runs a step; an error caused by the abort is the abort. Notes go to `into` (once each). */
   const run = async (step: PlanStep, into?: string[], traced?: { original: PlanStep; r: MigrationCheck }): Promise<void> => {
     checkAbort()
+    // (a traced run also runs the trace's own statements: the next snapshot scans)
+    await take.expect?.(traced && input.trace ? undefined : step)
     try {
       let notes: string[] | void
       if (traced && input.trace) {

@@ -111,7 +111,7 @@ export function objectKey(kind: ObjectKind, name: string): string {
 
 /**
  * Runs one catalog query and returns its rows. The engine runs it inside a
- * transaction with {@link CATALOG_SETTINGS} applied (`set local`).
+ * transaction with {@link catalogSettings} applied (`set local`).
  */
 export type CatalogQuery = (text: string, params: unknown[]) => Promise<Record<string, unknown>[]>
 
@@ -119,6 +119,22 @@ export type CatalogQuery = (text: string, params: unknown[]) => Promise<Record<s
 export const CATALOG_SETTINGS =
   "set local search_path = pg_catalog; set local timezone = 'UTC'; set local datestyle = 'ISO, MDY'; " +
   "set local intervalstyle = 'postgres'; set local extra_float_digits = 1"
+
+/**
+ * Starts the text of a catalog query that looks a few objects up (scoped
+ * snapshots, incremental.ts): it is planned with index lookups only. A plan
+ * made while the catalogs were small (the embedded engine keeps one generic
+ * plan per query) would otherwise go on scanning them as they grow, which
+ * made each such query cost time in proportion to the schema.
+ */
+export const LOOKUP = '/* link-migrate: lookup */'
+
+/** The `set local` statements for a catalog query's text: {@link CATALOG_SETTINGS}, and index lookups only for a {@link LOOKUP}. */
+export function catalogSettings(text: string): string {
+  return text.startsWith(LOOKUP)
+    ? `${CATALOG_SETTINGS}; set local enable_seqscan = off; set local enable_hashjoin = off; set local enable_mergejoin = off`
+    : CATALOG_SETTINGS
+}
 
 /** A table to leave out, e.g. the bookkeeping tables of a live database. */
 export interface ExcludedTable {
@@ -162,7 +178,7 @@ export async function readUnits(
   opts: SnapshotOptions = {},
 ): Promise<{ schema: Schema; units: Map<string, string> }> {
   const excluded = JSON.stringify((opts.exclude ?? []).map((t) => `${t.schema}.${t.name}`))
-  const rows = await query(SNAPSHOT_SQL, [excluded, scope === null ? null : JSON.stringify(scope)])
+  const rows = await query(scope === null ? SNAPSHOT_SQL.all : SNAPSHOT_SQL.scoped, [excluded, scope === null ? null : JSON.stringify(scope)])
   const doc = rows[0]?.doc
   if (typeof doc !== 'string') throw new Error('catalog query returned no document')
   const units = new Map<string, string>()
@@ -177,7 +193,15 @@ export async function readUnits(
 // same text for the same schema. bigint values are cast to text (JSON
 // numbers would lose precision past 2^53).
 
-const SNAPSHOT_SQL = `
+const SNAPSHOT_SQL = { all: snapshotSql(false), scoped: snapshotSql(true) }
+
+/**
+ * The text for a full read, or for the units of $2: a separate text, so that
+ * each gets its own plan (a scoped read looks the units' rows up by index;
+ * a filter that may be "everything" made it scan every catalog).
+ */
+function snapshotSql(scoped: boolean): string {
+  return `${scoped ? LOOKUP : ''}
 with scope as (
   -- $2: null (everything), or the units to read (incremental.ts): oids of
   -- relations (r), types (t), routines (p) and schemas (n).
@@ -197,7 +221,7 @@ with scope as (
          c.relforcerowsecurity, c.reloptions, c.relpartbound, n.nspname
     from pg_class c join nsp n on n.oid = c.relnamespace
    where c.relkind in ('r', 'p', 'f', 'v', 'm', 'S')
-     and ((select everything from scope) or c.oid in (select unnest(r) from scope))
+     and ${scoped ? 'c.oid = any ((select r from scope)::oid[])' : 'true'}
      and c.oid not in (select oid from excluded)
      and not exists (select 1 from pg_depend d
                       where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
@@ -211,7 +235,7 @@ select json_build_object(
   'schemas', (select coalesce(json_agg(json_build_object(
       'unit', n.oid, 'name', n.nspname,
       'comment', obj_description(n.oid, 'pg_namespace')) order by n.nspname), '[]') from nsp n
-      where (select everything from scope) or n.oid in (select unnest(n) from scope)),
+      where ${scoped ? 'n.oid = any ((select n from scope)::oid[])' : 'true'}),
   'extensions', (select coalesce(json_agg(json_build_object(
       'name', e.extname, 'version', e.extversion, 'schema', n.nspname) order by e.extname), '[]')
       from pg_extension e join pg_namespace n on n.oid = e.extnamespace),
@@ -284,7 +308,7 @@ select json_build_object(
       'comment', obj_description(p.oid, 'pg_proc')) order by n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), '[]')
       from pg_proc p join nsp n on n.oid = p.pronamespace
      -- e: an extension's; i: made with another object (a range type's constructors)
-     where ((select everything from scope) or p.oid in (select unnest(p) from scope))
+     where ${scoped ? 'p.oid = any ((select p from scope)::oid[])' : 'true'}
        and not exists (select 1 from pg_depend d
                         where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype in ('e', 'i'))),
   'triggers', (select coalesce(json_agg(json_build_object(
@@ -311,7 +335,7 @@ select json_build_object(
       'comment', obj_description(t.oid, 'pg_type')) order by n.nspname, t.typname), '[]')
       from pg_type t join nsp n on n.oid = t.typnamespace
      -- (a composite type is its relation's unit)
-     where ((select everything from scope) or t.oid in (select unnest(t) from scope) or t.typrelid in (select unnest(r) from scope))
+     where ${scoped ? "t.oid = any ((select s.t || array(select reltype from pg_class where oid = any (s.r)) from scope s)::oid[])" : 'true'}
        and (t.typtype in ('e', 'd', 'r')
             or (t.typtype = 'c' and exists (select 1 from pg_class c where c.oid = t.typrelid and c.relkind = 'c')))
        and not exists (select 1 from pg_depend d
@@ -330,6 +354,7 @@ select json_build_object(
       from pg_rewrite w join rel r on r.oid = w.ev_class where w.rulename <> '_RETURN')
 )::text as doc
 `
+}
 
 // ---------------------------------------------------------------------------
 // Rows -> objects.

@@ -16,7 +16,7 @@ import * as assert from 'uvu/assert'
 import { diffSchemas } from '../../src/check/diff.js'
 import { startEmbedded } from '../../src/check/embedded.js'
 import type { CheckEngine } from '../../src/check/engine.js'
-import { changesFrom, incrementalSnapshots, type SnapshotTaker } from '../../src/check/incremental.js'
+import { changesFrom, incrementalSnapshots, type SnapshotOptions, type SnapshotTaker } from '../../src/check/incremental.js'
 import { rehearse } from '../../src/check/rehearse.js'
 import { adaptForEmbedded } from '../../src/check/rewrite.js'
 import { startServer } from '../../src/check/scratch.js'
@@ -84,6 +84,42 @@ const CHANGES = [
   'drop view rich; drop table money.invoices; drop table customers; drop sequence money.invoice_number_seq; drop schema money',
 ]
 
+/**
+ * Steps a scoped take reads from what they name (scope.ts): what each makes
+ * or removes without naming it (a serial's sequence, an unnamed index, the
+ * partitions' indexes, the partitions a DROP removes, an owned sequence, a
+ * same-named table in another schema), between unscoped steps that set the
+ * stage. [sql, scoped]
+ */
+const SCOPED: [string, boolean][] = [
+  [`create schema s;
+    create table o (id int primary key);
+    create table parent (a int, b text) partition by list (a);
+    create table parent_1 partition of parent for values in (1);
+    create table parent_2 partition of parent for values in (2);`, false],
+  ['create table t (id serial primary key, o_id int references o (id), v text default \'x\')', true],
+  ['create table s.t (id int, v text)', true],
+  ['create index on t (v)', true],
+  ['create index t_o_idx on t (o_id) include (v)', true],
+  ['create index parent_b_idx on parent (b)', true],
+  ['drop index t_o_idx', true],
+  ['create table child () inherits (t)', true],
+  ['create table l (like t including all)', true],
+  ['create view tv as select id, v from t', false],
+  ['drop view tv', true],
+  ['drop table parent', true],
+  ['drop table l, child', true],
+  ['create unique index concurrently t_v_key on s.t (v)', true],
+  ['drop index concurrently s.t_v_key', true],
+  ['drop table t', true],
+  ['create sequence counter', false],
+  ['drop sequence counter', true],
+  ['drop table if exists nothing_here, s.t', true],
+  ['create table if not exists o (id int)', true],
+  ['comment on table o is null', false],
+  ['drop table o; drop schema s', false],
+]
+
 let fresh: FreshDatabase | undefined
 /** Snapshots compared so far. */
 let compared = 0
@@ -109,11 +145,12 @@ function mismatched(incremental: Schema, full: Schema): string[] {
  * records where the two differ (and where the differences computed from
  * the changed keys are not the full comparison's).
  */
-function comparing(mismatches: string[], where: () => string): (q: CatalogQuery) => SnapshotTaker {
-  return (q) => {
-    const take = incrementalSnapshots(q)
+function comparing(mismatches: string[], where: () => string, counts?: SnapshotTaker['counts'][]): (q: CatalogQuery, opts: SnapshotOptions) => SnapshotTaker {
+  return (q, opts) => {
+    const take = incrementalSnapshots(q, opts)
+    counts?.push(take.counts)
     let last: { live: Schema; copy: Schema } | undefined
-    return async () => {
+    const compare = async () => {
       const incremental = await take()
       compared++
       const full = await snapshot(q)
@@ -129,6 +166,7 @@ function comparing(mismatches: string[], where: () => string): (q: CatalogQuery)
       last = { live: incremental, copy: { objects: { ...incremental.objects } } }
       return incremental
     }
+    return Object.assign(compare, { expect: take.expect, counts: take.counts })
   }
 }
 
@@ -167,9 +205,37 @@ for (const kind of ['embedded', 'server'] as const) {
     }
   })
 
+  test('steps read from what they name, seen as a full read sees them', async () => {
+    const { engine } = await start(kind)
+    try {
+      const take = incrementalSnapshots(engine.catalog, { scoped: true })
+      let before = await take()
+      let copy: Schema = { objects: { ...before.objects } }
+      for (const [i, [sql, scoped]] of SCOPED.entries()) {
+        const step = prepareStep({ version: i + 1, name: `00${i}_x`, direction: 'up', file: `00${i}_x.up.sql`, checksum: 'c', content: sql })
+        const counted = take.counts.scoped
+        await take.expect!(step)
+        await engine.run(step).catch((e: Error) => assert.unreachable(`${sql}: ${e.message}`))
+        const after = await take()
+        assert.is(take.counts.scoped - counted, scoped ? 1 : 0, `read from its names: ${sql}`)
+        const full = await snapshot(engine.catalog)
+        assert.equal(mismatched(after, full), [], `after: ${sql}`)
+        assert.equal(after, full)
+        const c = changesFrom(before, after)
+        assert.ok(c)
+        assert.equal(diffSchemas(c.before, after, c.keys), diffSchemas(copy, full), `differences after: ${sql}`)
+        before = after
+        copy = { objects: { ...after.objects } }
+      }
+    } finally {
+      await engine.close()
+    }
+  })
+
   test('every step of the rehearsal of every fixture set', async () => {
     const mismatches: string[] = []
     const refused: string[] = []
+    const counts: SnapshotTaker['counts'][] = []
     compared = 0
     // (fixtures/check/* on the server only, to keep this file's time: their
     // verdicts are asserted whole on both engines by fixtures.test.ts)
@@ -188,7 +254,7 @@ for (const kind of ['embedded', 'server'] as const) {
           engine,
           steps: prepareAll(migrations, downs, engine.serverMajor),
           adapt,
-          snapshots: comparing(mismatches, () => `${dir}, snapshot ${compared}`),
+          snapshots: comparing(mismatches, () => `${dir}, snapshot ${compared}`, counts),
           onEvent: (e) => {
             if (e.type === 'migration-checked') n++
           },
@@ -203,6 +269,9 @@ for (const kind of ['embedded', 'server'] as const) {
     assert.equal(mismatches, [])
     // (each set's snapshots: before, and two per migration that has a down)
     assert.ok(compared > 150, `${compared} snapshots compared`)
+    // both ways of reading a step ran: from its names, and by scanning
+    const sum = (k: 'scoped' | 'scans') => counts.reduce((n, c) => n + c[k], 0)
+    assert.ok(sum('scoped') > 50 && sum('scans') > 50, `${sum('scoped')} scoped, ${sum('scans')} scans`)
     // check refuses this one as `up` does (BEGIN/COMMIT in the files)
     assert.equal(refused, ['fixtures/sets/tx-blocks'])
   })
