@@ -36,6 +36,12 @@ export interface CheckEngine {
    * extension or language the embedded engine lacks), or undefined.
    */
   limitation(e: unknown): string | undefined
+  /**
+   * Clears the dead catalog rows the steps left (the embedded engine has no
+   * autovacuum): lookups by index slow down as they pile up. Absent where
+   * the server's autovacuum does it. Never throws (it only saves time).
+   */
+  tidy?(): Promise<void>
   /** Releases everything (drops the scratch database). Idempotent; never throws. */
   close(): Promise<void>
 }

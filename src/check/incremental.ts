@@ -87,6 +87,9 @@ export function changesFrom(before: Schema, after: Schema): { before: Schema; ke
 /** Steps between two takes beyond which the take scans instead. */
 const MAX_SCOPED_STEPS = 16
 
+/** Units to read beyond which a take reads everything. */
+const FULL_READ_ABOVE = 2000
+
 /** Bucket of a unit: its oid >> BUCKET_BITS. */
 const BUCKET_BITS = 10
 
@@ -187,9 +190,10 @@ export function incrementalSnapshots(query: CatalogQuery, opts: SnapshotOptions 
       for (const unit of before.keys()) if (!now.has(unit)) removed.push(unit)
     }
 
-    // A renamed schema renames everything in it: read everything.
-    const everything = !last || changed.some((u) => u[0] === 'N')
     const dirty = new Set<string>(['x', ...added, ...changed, ...removed, ...unscanned])
+    // A renamed schema renames everything in it: read everything (and when
+    // most of it changed, a full read costs less than looking each unit up).
+    const everything = !last || changed.some((u) => u[0] === 'N') || dirty.size > FULL_READ_ABOVE
     if (!everything) {
       // Units that print the name of one that changed (renamed, or a column renamed).
       const seeds = changed.filter((u) => 'rtpo'.includes(u[0]!)).map((u) => Number(u.slice(1)))

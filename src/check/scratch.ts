@@ -18,7 +18,7 @@ import { runStatements, runTransactional } from '../db/execute.js'
 import { ident } from '../db/tracking.js'
 import { MigrateError } from '../errors.js'
 import { versionNumber, type CheckEngine } from './engine.js'
-import { catalogSettings, type CatalogQuery } from './snapshot.js'
+import { CATALOG_SETTINGS, type CatalogQuery } from './snapshot.js'
 import type { EngineTimings } from './types.js'
 
 export const SCRATCH_PREFIX = 'link_migrate_check_'
@@ -164,12 +164,14 @@ export async function startServer(opts: ServerOptions): Promise<ServerEngine> {
 
 /**
  * Catalog queries on one session, in a transaction of their own with
- * catalogSettings (`set local`: nothing leaks into the migrations' session).
+ * CATALOG_SETTINGS (`set local`: nothing leaks into the migrations' session).
+ * The server plans each query with its own statistics: no LOOKUP (snapshot.ts)
+ * settings here (with hash joins off, its plan for a scoped read took seconds).
  * `begin read only` for a live database.
  */
 export function catalogOn(conn: ReservedSql, begin: 'begin' | 'begin read only'): CatalogQuery {
   return async (text, params) => {
-    await conn.unsafe(`${begin}; ${catalogSettings(text)}`)
+    await conn.unsafe(`${begin}; ${CATALOG_SETTINGS}`)
     try {
       const rows = (await conn.unsafe(text, params as never[])) as unknown as Record<string, unknown>[]
       await conn.unsafe('commit')

@@ -122,10 +122,11 @@ export const CATALOG_SETTINGS =
 
 /**
  * Starts the text of a catalog query that looks a few objects up (scoped
- * snapshots, incremental.ts): it is planned with index lookups only. A plan
- * made while the catalogs were small (the embedded engine keeps one generic
- * plan per query) would otherwise go on scanning them as they grow, which
- * made each such query cost time in proportion to the schema.
+ * snapshots, incremental.ts): the embedded engine plans it with index
+ * lookups only. Its one generic plan per query, made while the catalogs
+ * were small, would otherwise go on scanning them as they grow, which made
+ * each such query cost time in proportion to the schema. (A server plans
+ * each execution with its statistics, and is left alone.)
  */
 export const LOOKUP = '/* link-migrate: lookup */'
 

@@ -214,6 +214,8 @@ for (const kind of ['embedded', 'server'] as const) {
       for (const [i, [sql, scoped]] of SCOPED.entries()) {
         const step = prepareStep({ version: i + 1, name: `00${i}_x`, direction: 'up', file: `00${i}_x.up.sql`, checksum: 'c', content: sql })
         const counted = take.counts.scoped
+        // (the embedded engine's periodic VACUUM of the catalogs changes nothing a snapshot reads)
+        if (i === 11) await engine.tidy?.()
         await take.expect!(step)
         await engine.run(step).catch((e: Error) => assert.unreachable(`${sql}: ${e.message}`))
         const after = await take()
