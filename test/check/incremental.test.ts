@@ -141,6 +141,20 @@ function mismatched(incremental: Schema, full: Schema): string[] {
 }
 
 /**
+ * The snapshot taken after `sql` equals a full read, and the differences
+ * computed from the changed keys (against `before`) equal the full
+ * comparison's (against `copy`, an explicit copy of `before`).
+ */
+async function assertAsFullRead(engine: CheckEngine, before: Schema, copy: Schema, after: Schema, sql: string): Promise<void> {
+  const full = await snapshot(engine.catalog)
+  assert.equal(mismatched(after, full), [], `after: ${sql}`)
+  assert.equal(after, full)
+  const c = changesFrom(before, after)
+  assert.ok(c)
+  assert.equal(diffSchemas(c.before, after, c.keys), diffSchemas(copy, full), `differences after: ${sql}`)
+}
+
+/**
  * An incremental taker that also reads the whole schema each time and
  * records where the two differ (and where the differences computed from
  * the changed keys are not the full comparison's).
@@ -191,12 +205,7 @@ for (const kind of ['embedded', 'server'] as const) {
         // (uvu does not print the engine's errors: their message is what matters)
         await engine.run(step).catch((e: Error) => assert.unreachable(`${sql}: ${e.message}`))
         const after = await take()
-        const full = await snapshot(engine.catalog)
-        assert.equal(mismatched(after, full), [], `after: ${sql}`)
-        assert.equal(after, full)
-        const c = changesFrom(before, after)
-        assert.ok(c)
-        assert.equal(diffSchemas(c.before, after, c.keys), diffSchemas(copy, full), `differences after: ${sql}`)
+        await assertAsFullRead(engine, before, copy, after, sql)
         before = after
         copy = { objects: { ...after.objects } }
       }
@@ -220,12 +229,7 @@ for (const kind of ['embedded', 'server'] as const) {
         await engine.run(step).catch((e: Error) => assert.unreachable(`${sql}: ${e.message}`))
         const after = await take()
         assert.is(take.counts.scoped - counted, scoped ? 1 : 0, `read from its names: ${sql}`)
-        const full = await snapshot(engine.catalog)
-        assert.equal(mismatched(after, full), [], `after: ${sql}`)
-        assert.equal(after, full)
-        const c = changesFrom(before, after)
-        assert.ok(c)
-        assert.equal(diffSchemas(c.before, after, c.keys), diffSchemas(copy, full), `differences after: ${sql}`)
+        await assertAsFullRead(engine, before, copy, after, sql)
         before = after
         copy = { objects: { ...after.objects } }
       }

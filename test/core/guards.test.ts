@@ -13,13 +13,12 @@ import postgres from 'postgres'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { GUARD_FUNCTION_FROM } from '../../src/core/guards.js'
-import { lockKeys } from '../../src/db/keys.js'
-import { createMigrator, type RunResult } from '../../src/index.js'
+import { createMigrator } from '../../src/index.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
-import { sha } from '../helpers/migrator.js'
+import { behindOtherRunner, sha } from '../helpers/migrator.js'
 import { migrationsDir } from '../helpers/tmp.js'
-import { eventually, gate } from '../helpers/wait.js'
-import { advisoryGate, lines, readable, runTimed, show, terminateBackends } from '../guarantees/util.js'
+import { eventually } from '../helpers/wait.js'
+import { advisoryGate, failureOf, lines, readable, runTimed, show, terminateBackends } from '../guarantees/util.js'
 
 const guards = suite("a long run's guard function")
 const test = readable(guards)
@@ -165,10 +164,7 @@ test("library, a caller's pool of one: a file releasing the lock stops the run (
     return r!.n
   }
   try {
-    const err = await m.up().then(
-      () => undefined,
-      (e: unknown) => e as { code?: string; message?: string; completed?: { version: number }[] },
-    )
+    const err = await failureOf(m.up())
     assert.ok(err, 'up must fail')
     assert.is(err!.code, 'LOCK_LOST')
     assert.match(err!.message!, /018_m018 and the migrations after it were not started/)
@@ -191,31 +187,18 @@ test('library: a step another runner applied while this run waited on it is skip
   const other = postgres(G.db!.url, { max: 1, onnotice: () => {} })
   try {
     await m.markTo(0) // creates the bookkeeping tables, marks nothing
-    const [x1, x2] = lockKeys.xact('g-skip')
-    const [otherPid] = await other<{ pid: number }[]>`select pg_backend_pid() as pid`
-    // The other runner is inside migration 1 and commits only once up() waits on it.
-    const inside = gate()
-    const commit = gate()
-    const tx = other.begin(async (t) => {
-      await t`select pg_advisory_xact_lock(${x1}, ${x2})`
-      await t.unsafe(files['001_m001.up.sql']!)
-      await t`insert into migration_records (service, version, name, checksum) values ('g-skip', 1, '001_m001', ${sha(files['001_m001.up.sql']!)})`
-      inside.open()
-      await commit.passed
-    })
-    tx.catch(() => undefined)
-    await inside.passed
-    const run: Promise<RunResult> = m.up()
-    run.catch(() => undefined)
-    await eventually(
-      async () =>
-        (await G.db!.sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'
-                           and wait_event = 'advisory' and pid <> ${otherPid!.pid}`).length > 0,
-      "up() waiting on the other runner's migration lock",
+    const up1 = files['001_m001.up.sql']!
+    const r = await behindOtherRunner(
+      other,
+      G.db!.sql,
+      'g-skip',
+      async (t) => {
+        await t.unsafe(up1)
+        await t`insert into migration_records (service, version, name, checksum) values ('g-skip', 1, '001_m001', ${sha(up1)})`
+      },
+      () => m.up(),
+      'up()',
     )
-    commit.open()
-    await tx
-    const r = await run
     assert.equal(
       r.results.map((x) => `${x.version} ${x.status}`),
       upTo(COUNT).map((v) => `${v} ${v === 1 ? 'skipped' : 'applied'}`),

@@ -7,10 +7,10 @@ import * as assert from 'uvu/assert'
 import { createMigrator, type MigrateEvent, type RunResult } from '../../src/index.js'
 import { lockKeys } from '../../src/db/keys.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
-import { files, norm, step, versionRow, within } from '../helpers/migrator.js'
+import { behindOtherRunner, files, norm, step, versionRow, within } from '../helpers/migrator.js'
 import { migrationsDir } from '../helpers/tmp.js'
 import { readable } from '../guarantees/util.js'
-import { eventually, gate } from '../helpers/wait.js'
+import { eventually } from '../helpers/wait.js'
 
 const deadlockSuite = suite('concurrent runs of one service in one process')
 const deadlock = readable(deadlockSuite)
@@ -56,37 +56,21 @@ deadlock('when another runner applied a step while this one waited on it (skippe
   const other = postgres(DL.db!.url, { max: 1, onnotice: () => {} })
   try {
     await m.markTo(0) // creates the bookkeeping tables, marks nothing
-    const [x1, x2] = lockKeys.xact('skip-svc')
     const step1 = step(1, 'up')
-    // Another runner (a killed one's orphaned transaction, or one behind a transaction pooler) is inside migration 1,
-    // and commits only once up() waits on it (its migration's advisory lock): no sleep decides who comes first.
-    const [otherPid] = await other<{ pid: number }[]>`select pg_backend_pid() as pid`
-    const behind = async (work: () => Promise<RunResult>, what: string) => {
-      const inside = gate()
-      const commit = gate()
-      const tx = other.begin(async (t) => {
-        await t`select pg_advisory_xact_lock(${x1}, ${x2})`
-        await t.unsafe(files('skip_widgets')['001_create_widgets.up.sql']!)
-        await t`insert into migration_records (service, version, name, checksum) values ('skip-svc', 1, ${step1.name}, ${step1.checksum})`
-        await t`insert into schema_versions (service, version, description) values ('skip-svc', 1, ${step1.name})
-                on conflict (service) do update set version = 1`
-        inside.open()
-        await commit.passed
-      })
-      tx.catch(() => undefined)
-      await inside.passed
-      const run = work()
-      run.catch(() => undefined)
-      await eventually(
-        async () =>
-          (await DL.db!.sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'
-                              and wait_event = 'advisory' and pid <> ${otherPid!.pid}`).length > 0,
-        "up() waiting on the other runner's migration lock",
+    const behind = (work: () => Promise<RunResult>, what: string) =>
+      behindOtherRunner(
+        other,
+        DL.db!.sql,
+        'skip-svc',
+        async (t) => {
+          await t.unsafe(files('skip_widgets')['001_create_widgets.up.sql']!)
+          await t`insert into migration_records (service, version, name, checksum) values ('skip-svc', 1, ${step1.name}, ${step1.checksum})`
+          await t`insert into schema_versions (service, version, description) values ('skip-svc', 1, ${step1.name})
+                  on conflict (service) do update set version = 1`
+        },
+        work,
+        what,
       )
-      commit.open()
-      await tx
-      return within(30_000, what, () => run)
-    }
     const r = await behind(() => m.up(), 'up() behind another runner')
     assert.equal(
       norm(r.results).map((x) => [x.version, x.status]),

@@ -15,7 +15,7 @@ import { createMigrator } from '../../src/index.js'
 import { spawnCli } from '../helpers/cli.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
 import { migrationsDir } from '../helpers/tmp.js'
-import { readable, runTimed, show, waitFor } from './util.js'
+import { failureOf, readable, runTimed, show, waitFor } from './util.js'
 
 const test = suite('interrupted no-transaction files: visible in status and verify, resumed by the next run')
 const it = readable(test)
@@ -327,10 +327,7 @@ it('the library API: status() and verify() carry the interruption of a failed ru
   })
   const m = createMigrator({ dir, service: SERVICE, url: db.url })
   try {
-    const failed = await m.up().then(
-      () => undefined,
-      (e: unknown) => e as { code?: string },
-    )
+    const failed = await failureOf(m.up())
     assert.is(failed?.code, 'MIGRATION_FAILED')
     const status = await m.status()
     const entry = status.migrations.find((e) => e.version === 2)!

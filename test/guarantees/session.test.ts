@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert'
 import { createMigrator } from '../../src/index.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
 import { migrationsDir } from '../helpers/tmp.js'
-import { lines, readable, runTimed, show } from './util.js'
+import { failureOf, lines, readable, runTimed, show } from './util.js'
 
 const session = suite('session state and the guard')
 const test = readable(session)
@@ -68,10 +68,7 @@ test('library, pool of one: a file calling pg_advisory_unlock_all() releases the
   const sql = postgres(S.db!.url, { max: 1, onnotice: () => {} })
   const m = createMigrator({ dir, service: 'sess-unlock', sql })
   try {
-    const err = await m.up().then(
-      () => undefined,
-      (e: unknown) => e as { code?: string; message?: string; completed?: { version: number }[] },
-    )
+    const err = await failureOf(m.up())
     assert.ok(err, 'up must fail')
     assert.is(err!.code, 'LOCK_LOST')
     assert.match(err!.message!, /002_next and the migrations after it were not started/)

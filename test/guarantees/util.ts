@@ -108,3 +108,18 @@ export async function terminateBackends(sql: Sql, where: string): Promise<number
   })
   return r!.n
 }
+
+/** What a library call failed with (a MigrateError's fields), or undefined when it succeeded. */
+export interface Failure {
+  code?: string
+  message?: string
+  sqlState?: string
+  completed?: { version: number }[]
+}
+
+export function failureOf(call: Promise<unknown>): Promise<Failure | undefined> {
+  return call.then(
+    () => undefined,
+    (e: unknown) => e as Failure,
+  )
+}

@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert'
 import { check, createMigrator } from '../../src/index.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
 import { migrationsDir } from '../helpers/tmp.js'
-import { lines, readable, runTimed, show } from './util.js'
+import { failureOf, lines, readable, runTimed, show } from './util.js'
 
 const test = suite('version-aware behaviour')
 const it = readable(test)
@@ -64,10 +64,7 @@ it('ALTER TYPE ... ADD VALUE runs in the migration\'s transaction: applied with 
       ],
     )
     assert.equal(await enumValues(db), ['happy', 'sad'])
-    const err = await m.up().then(
-      () => undefined,
-      (e: unknown) => e as { code?: string; sqlState?: string; message?: string },
-    )
+    const err = await failureOf(m.up())
     assert.is(err?.code, 'MIGRATION_FAILED', String(err?.message))
     assert.is(err?.sqlState, '55P04', String(err?.message))
     assert.match(String(err?.message), /^003_meh\.up\.sql:2:\d+: unsafe use of new value "meh" of enum type mood/)

@@ -1,9 +1,12 @@
 // Shared by the library tests (test/migrator.test.ts, test/engine/*): the
 // test migrations, the plan steps they make, and result normalisation.
 import { createHash } from 'node:crypto'
+import type { Sql, TransactionSql } from 'postgres'
 import * as assert from 'uvu/assert'
+import { lockKeys } from '../../src/db/keys.js'
 import type { PlanStep } from '../../src/index.js'
 import type { FreshDatabase } from './db.js'
+import { eventually, gate } from './wait.js'
 
 /** The test migrations; `table` renames the table so several services can share a database. */
 export const files = (table = 'widgets'): Record<string, string> =>
@@ -94,4 +97,44 @@ export async function within<T>(ms: number, what: string, fn: () => Promise<T>):
   } finally {
     clearTimeout(timer)
   }
+}
+
+/**
+ * Runs `work` while another runner, on its own connection `other`, is inside
+ * a migration of `service` (a killed runner's orphaned transaction, or one
+ * behind a transaction pooler): it holds the service's transaction-level
+ * lock, has done `inside`, and commits only once `work` waits on that lock
+ * (seen through `watch`). No sleep decides who comes first.
+ */
+export async function behindOtherRunner<T>(
+  other: Sql,
+  watch: Sql,
+  service: string,
+  inside: (t: TransactionSql) => Promise<unknown>,
+  work: () => Promise<T>,
+  what: string,
+): Promise<T> {
+  const [x1, x2] = lockKeys.xact(service)
+  const [otherPid] = await other<{ pid: number }[]>`select pg_backend_pid() as pid`
+  const entered = gate()
+  const commit = gate()
+  const tx = other.begin(async (t) => {
+    await t`select pg_advisory_xact_lock(${x1}, ${x2})`
+    await inside(t)
+    entered.open()
+    await commit.passed
+  })
+  tx.catch(() => undefined)
+  await entered.passed
+  const run = work()
+  run.catch(() => undefined)
+  await eventually(
+    async () =>
+      (await watch`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'
+                     and wait_event = 'advisory' and pid <> ${otherPid!.pid}`).length > 0,
+    `${what} waiting on the other runner's migration lock`,
+  )
+  commit.open()
+  await tx
+  return within(30_000, what, () => run)
 }
