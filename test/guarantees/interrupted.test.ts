@@ -11,7 +11,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createMigrator } from '../../src/index.js'
+import { createMigrator, type Interruption } from '../../src/index.js'
 import { spawnCli } from '../helpers/cli.js'
 import { closeAdmin, freshDatabase, type FreshDatabase } from '../helpers/db.js'
 import { migrationsDir } from '../helpers/tmp.js'
@@ -63,17 +63,7 @@ interface Entry {
   name: string
   state: string
   appliedAt: string | null
-  interrupted?: {
-    direction: string
-    kind: string
-    file: string
-    statements: number
-    ran: { statement: number; line: number }[]
-    running: { statement: number; line: number } | null
-    error: string | null
-    startedAt: string
-    updatedAt: string
-  }
+  interrupted?: Interruption
 }
 
 async function setup() {
